@@ -126,3 +126,29 @@ export function asMat(m: Mnist): Record<string, Float32Array> {
 export function image(s: MnistSplit, row: number): Float32Array {
   return s.images.subarray(row * PIXELS, (row + 1) * PIXELS);
 }
+
+export interface DigitSample {
+  digit: number;
+  split: Split;
+  /** Row in that split's matrices. */
+  row: number;
+}
+
+/**
+ * `perDigit` random images of each digit drawn from the combined training and test sets
+ * (the report's Figure 1), each row ordered training images first, as the report laid them out.
+ */
+export function sampleDigits(m: Mnist, perDigit: number, rng: { sample(n: number, k: number): number[] }): DigitSample[][] {
+  return Array.from({ length: DIGITS }, (_, digit) => {
+    const nTrain = m.train.digitStart[digit + 1] - m.train.digitStart[digit];
+    const nTest = m.test.digitStart[digit + 1] - m.test.digitStart[digit];
+    return rng
+      .sample(nTrain + nTest, perDigit)
+      .sort((a, b) => a - b)
+      .map((k): DigitSample =>
+        k < nTrain
+          ? { digit, split: "train", row: m.train.digitStart[digit] + k }
+          : { digit, split: "test", row: m.test.digitStart[digit] + (k - nTrain) },
+      );
+  });
+}

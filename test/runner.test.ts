@@ -1,0 +1,79 @@
+/**
+ * The headless notebook runner on small notebooks written by the test: outputs captured
+ * into the cells, and a broken cell stopping the run with the real error text.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const root = path.resolve(__dirname, "..");
+const executor = path.join(root, "lib", "dist", "runtime", "execute-notebook.js");
+
+function notebook(cells: string[]) {
+  return {
+    cells: cells.map((source, i) => ({ cell_type: "code", id: `c${i}`, source, metadata: {}, outputs: [], execution_count: null })),
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+/** Notebooks must sit inside the project so that "@csc411/lib" resolves through node_modules. */
+function run(cells: string[]) {
+  const dir = fs.mkdtempSync(path.join(root, "build", "runner-test-"));
+  const input = path.join(dir, "t.ipynb");
+  const output = path.join(dir, "out.ipynb");
+  fs.writeFileSync(input, JSON.stringify(notebook(cells)));
+  const r = spawnSync(process.execPath, [executor, input, output], { encoding: "utf8" });
+  return { ...r, dir, output, failed: path.join(dir, "out.failed.ipynb") };
+}
+
+fs.mkdirSync(path.join(root, "build"), { recursive: true });
+
+test("a good notebook: stdout, last expression and a rich display land in their cells", () => {
+  const r = run([
+    `import { displayBundle } from "@csc411/lib/runtime/display";\nconsole.log("hello");`,
+    `displayBundle({ "text/markdown": "**bold**", "text/plain": "bold" });\n6 * 7`,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /cell 1\/2 ok/);
+  assert.match(r.stderr, /cell 2\/2 ok/);
+  const nb = JSON.parse(fs.readFileSync(r.output, "utf8"));
+  assert.deepEqual(nb.cells[0].outputs, [{ output_type: "stream", name: "stdout", text: ["hello\n"] }]);
+  assert.deepEqual(nb.cells[1].outputs[0], { output_type: "display_data", data: { "text/markdown": ["**bold**"], "text/plain": ["bold"] }, metadata: {} });
+  assert.deepEqual(nb.cells[1].outputs[1], { output_type: "stream", name: "stdout", text: ["42\n"] });
+  assert.deepEqual(nb.cells.map((c: any) => c.execution_count), [1, 2]);
+  fs.rmSync(r.dir, { recursive: true, force: true });
+});
+
+test("a type error stops the run and shows the cell and the TypeScript diagnostic", () => {
+  const r = run([`console.log("first");`, `const n: number = "not a number";`, `console.log("never");`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /Notebook t\.ipynb: code cell 2 failed\./);
+  assert.match(r.stderr, /1 \| const n: number = "not a number";/);
+  assert.match(r.stderr, /Type 'string' is not assignable to type 'number'/);
+  assert.doesNotMatch(r.stderr, /cell 3\/3/);
+  assert.equal(fs.existsSync(r.output), false, "the output notebook is not written on failure");
+  const partial = JSON.parse(fs.readFileSync(r.failed, "utf8"));
+  assert.deepEqual(partial.cells[0].outputs[0].text, ["first\n"]);
+  fs.rmSync(r.dir, { recursive: true, force: true });
+});
+
+test("a runtime error shows the thrown message and stack", () => {
+  const r = run([`function boom(): number { throw new Error("training diverged at iteration 7"); }\nboom();`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /code cell 1 failed/);
+  assert.match(r.stderr, /Error: training diverged at iteration 7/);
+  assert.match(r.stderr, /at boom/);
+  fs.rmSync(r.dir, { recursive: true, force: true });
+});
+
+test("an async rejection in a top-level await fails the cell", () => {
+  const r = run([`await Promise.reject(new Error("no such file: data/x.bin"));`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no such file: data\/x\.bin/);
+  fs.rmSync(r.dir, { recursive: true, force: true });
+});
