@@ -1,0 +1,490 @@
+/**
+ * Figure builders for the report, as plain plotly specs `{ data, layout }`, and
+ * `showFigure`, which shows one notebook output carrying the interactive plotly JSON
+ * (JupyterLab, classic Notebook with jupyter/nbextension) and a static PNG (nbconvert
+ * PDF/HTML, GitHub, the project's own export). No text/html: exporters that prefer HTML
+ * would pick it and show an empty div once scripts are stripped.
+ *
+ * Inputs are checked up front: a NaN, an Infinity or mismatched lengths name the builder,
+ * the series and the index, rather than producing a silently broken chart.
+ */
+import { displayBundle } from "../runtime/display";
+import { encodeRgbPng } from "./png";
+import { BrowserMissingError, renderPlotlyPng } from "./render";
+
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+export interface Figure {
+  data: any[];
+  layout: any;
+}
+
+type Numbers = ArrayLike<number>;
+
+// ---------------------------------------------------------------- checks
+
+function describe(v: unknown): string {
+  if (typeof v !== "number") return `not a number (${v === undefined ? "undefined" : JSON.stringify(v)})`;
+  return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+}
+
+/** Throws `fn: what[i] is NaN` for the first non-finite value. */
+export function checkFinite(fn: string, what: string, values: Numbers): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`${fn}: ${what}[${i}] is ${describe(v)}`);
+  }
+}
+
+function checkPositive(fn: string, what: string, values: Numbers, axis: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!(values[i] > 0)) throw new Error(`${fn}: ${what}[${i}] is ${values[i]}, but the ${axis} axis is logarithmic (values must be > 0)`);
+  }
+}
+
+function checkNonEmpty(fn: string, what: string, list: ArrayLike<unknown> | undefined): void {
+  if (!list || list.length === 0) throw new Error(`${fn}: ${what} is empty`);
+}
+
+/** Rounds to `digits` significant digits: keeps the saved notebook JSON small. */
+function round(values: Numbers, digits = 5): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Number(values[i].toPrecision(digits));
+  return out;
+}
+
+// ---------------------------------------------------------------- shared style
+
+const FONT = { family: "DejaVu Sans, Arial, sans-serif", size: 14, color: "#222" };
+
+function baseLayout(title: string | undefined): any {
+  return {
+    title: title ? { text: title, x: 0.5, xanchor: "center", font: { size: 18 } } : undefined,
+    font: FONT,
+    paper_bgcolor: "white",
+    plot_bgcolor: "white",
+    margin: { l: 80, r: 30, t: title ? 60 : 30, b: 70 },
+    legend: { bgcolor: "rgba(255,255,255,0.8)", bordercolor: "#ccc", borderwidth: 1 },
+  };
+}
+
+function axis(title: string | undefined, log = false): any {
+  return {
+    title: { text: title ?? "" },
+    type: log ? "log" : "linear",
+    showline: true,
+    mirror: true,
+    linecolor: "#444",
+    ticks: "outside",
+    gridcolor: "#e6e6e6",
+    zeroline: false,
+    exponentformat: "power",
+  };
+}
+
+// ---------------------------------------------------------------- line charts
+
+export interface LineSeries {
+  name: string;
+  x: Numbers;
+  y: Numbers;
+  mode?: "lines" | "markers" | "lines+markers";
+}
+
+export interface LineChartSpec {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  xLog?: boolean;
+  yLog?: boolean;
+  series: LineSeries[];
+}
+
+function lineTraces(fn: string, spec: { series: LineSeries[]; xLog?: boolean; yLog?: boolean }): any[] {
+  checkNonEmpty(fn, "series", spec.series);
+  return spec.series.map((s, k) => {
+    const label = `series "${s.name ?? k}"`;
+    if (!s.x || !s.y) throw new Error(`${fn}: ${label} needs both x and y`);
+    if (s.x.length !== s.y.length) throw new Error(`${fn}: ${label} has ${s.x.length} x values but ${s.y.length} y values`);
+    checkFinite(fn, `${label} x`, s.x);
+    checkFinite(fn, `${label} y`, s.y);
+    if (spec.xLog) checkPositive(fn, `${label} x`, s.x, "x");
+    if (spec.yLog) checkPositive(fn, `${label} y`, s.y, "y");
+    return {
+      type: "scatter",
+      name: s.name,
+      x: round(s.x, 7),
+      y: round(s.y),
+      mode: s.mode ?? (s.x.length > 40 ? "lines" : "lines+markers"),
+      line: { width: 2 },
+      marker: { size: 6 },
+    };
+  });
+}
+
+export function lineChart(spec: LineChartSpec): Figure {
+  const layout = baseLayout(spec.title);
+  layout.xaxis = axis(spec.xTitle, spec.xLog);
+  layout.yaxis = axis(spec.yTitle, spec.yLog);
+  return { data: lineTraces("lineChart", spec), layout };
+}
+
+export interface LearningCurvesSpec {
+  title: string;
+  xTitle?: string;
+  yTitle?: string;
+  yLog?: boolean;
+  series: { name: string; x: Numbers; y: Numbers }[];
+}
+
+/** Accuracy or cost per iteration/epoch, one line per series (train, validation, test...). */
+export function learningCurves(spec: LearningCurvesSpec): Figure {
+  const layout = baseLayout(spec.title);
+  layout.xaxis = axis(spec.xTitle ?? "iteration");
+  layout.yaxis = axis(spec.yTitle ?? "accuracy", spec.yLog);
+  layout.hovermode = "x unified";
+  return { data: lineTraces("learningCurves", spec), layout };
+}
+
+// ---------------------------------------------------------------- bar charts
+
+export interface BarChartSpec {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  yLog?: boolean;
+  categories: string[];
+  series: { name: string; y: Numbers }[];
+}
+
+export function barChart(spec: BarChartSpec): Figure {
+  const fn = "barChart";
+  checkNonEmpty(fn, "categories", spec.categories);
+  checkNonEmpty(fn, "series", spec.series);
+  const data = spec.series.map((s) => {
+    const label = `series "${s.name}"`;
+    if (s.y.length !== spec.categories.length) throw new Error(`${fn}: ${label} has ${s.y.length} values but there are ${spec.categories.length} categories`);
+    checkFinite(fn, `${label} y`, s.y);
+    if (spec.yLog) checkPositive(fn, `${label} y`, s.y, "y");
+    return { type: "bar", name: s.name, x: spec.categories, y: round(s.y) };
+  });
+  const layout = baseLayout(spec.title);
+  layout.xaxis = { ...axis(spec.xTitle), type: "category" };
+  layout.yaxis = axis(spec.yTitle, spec.yLog);
+  layout.barmode = "group";
+  return { data, layout };
+}
+
+// ---------------------------------------------------------------- image panels
+
+/*
+ * All panels of a grid go into ONE heatmap (or image) trace on one pair of axes, tiled
+ * with null gaps: a subplot per panel costs plotly a full axis layout each and made a
+ * grid of ten images several times slower to render.
+ */
+
+interface Tiling {
+  layout: any;
+  /** Columns/rows of the tiled matrix. */
+  totalW: number;
+  totalH: number;
+  /** Top-left matrix cell of panel k. */
+  origin: (k: number) => [number, number];
+}
+
+function tile(n: number, cols: number, w: number, h: number, opts: { titled: boolean; title?: string; colorbar: boolean }): Tiling {
+  const rows = Math.ceil(n / cols);
+  const panel = Math.max(60, Math.min(160, Math.floor(880 / cols)));
+  const px = panel / w; // screen pixels per image pixel
+  const gapX = Math.max(1, Math.ceil(12 / px));
+  const gapY = Math.max(1, Math.ceil((opts.titled ? 24 : 12) / px));
+  const totalW = cols * w + (cols - 1) * gapX;
+  const totalH = rows * h + (rows - 1) * gapY;
+  const top = (opts.title ? 60 : 12) + (opts.titled ? 20 : 0);
+  const right = opts.colorbar ? 100 : 12;
+  const margin = { l: 12, r: right, t: top, b: 12 };
+  const layout = baseLayout(opts.title);
+  layout.margin = margin;
+  layout.width = Math.round(margin.l + margin.r + totalW * px);
+  layout.height = Math.round(margin.t + margin.b + totalH * px);
+  layout.showlegend = false;
+  if (layout.title) Object.assign(layout.title, { y: 1 - 20 / layout.height, yanchor: "top" });
+  const hidden = { showticklabels: false, ticks: "", showgrid: false, zeroline: false, showline: false };
+  layout.xaxis = { ...hidden, range: [-0.5, totalW - 0.5], constrain: "domain" };
+  layout.yaxis = { ...hidden, range: [totalH - 0.5, -0.5], scaleanchor: "x", constrain: "domain" };
+  const origin = (k: number): [number, number] => [(k % cols) * (w + gapX), Math.floor(k / cols) * (h + gapY)];
+  layout.shapes = Array.from({ length: n }, (_, k) => {
+    const [x, y] = origin(k);
+    return { type: "rect", xref: "x", yref: "y", x0: x - 0.5, x1: x + w - 0.5, y0: y - 0.5, y1: y + h - 0.5, line: { color: "#888", width: 1 } };
+  });
+  return { layout, totalW, totalH, origin };
+}
+
+function titleAnnotations(titles: string[], w: number, origin: Tiling["origin"]): any[] {
+  return titles.map((text, k) => {
+    const [x, y] = origin(k);
+    return { text, xref: "x", yref: "y", x: x + (w - 1) / 2, y: y - 0.5, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } };
+  });
+}
+
+/** Tiled matrix of grey values with null between panels (plotly leaves nulls transparent). */
+function tiledGrey(images: Numbers[], w: number, h: number, t: Tiling, digits: number): (number | null)[][] {
+  const z: (number | null)[][] = Array.from({ length: t.totalH }, () => new Array(t.totalW).fill(null));
+  images.forEach((img, k) => {
+    const [x0, y0] = t.origin(k);
+    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) z[y0 + r][x0 + c] = Number(img[r * w + c].toPrecision(digits));
+  });
+  return z;
+}
+
+function checkImages(fn: string, images: Numbers[], w: number, h: number, channels: number, titles?: string[]): void {
+  checkNonEmpty(fn, "images", images);
+  if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) throw new Error(`${fn}: width and height must be positive integers (got ${w}x${h})`);
+  images.forEach((img, k) => {
+    const want = w * h * channels;
+    if (!img || img.length !== want) throw new Error(`${fn}: images[${k}] has ${img?.length ?? 0} values, expected ${w}x${h}${channels > 1 ? `x${channels}` : ""} = ${want}`);
+    checkFinite(fn, `images[${k}]`, img);
+  });
+  if (titles && titles.length !== images.length) throw new Error(`${fn}: ${titles.length} titles for ${images.length} images`);
+}
+
+/** Blue (negative), white (zero), red (positive): ColorBrewer RdBu, white in the middle. */
+const DIVERGING = [
+  [0, "#2166ac"],
+  [0.25, "#67a9cf"],
+  [0.5, "#f7f7f7"],
+  [0.75, "#ef8a62"],
+  [1, "#b2182b"],
+];
+
+export interface WeightImagesSpec {
+  title?: string;
+  images: Numbers[];
+  width: number;
+  height: number;
+  titles?: string[];
+  cols?: number;
+}
+
+/** Weight pictures on one diverging colour scale centred at zero (shared by all panels, one colour bar). */
+export function weightImages(spec: WeightImagesSpec): Figure {
+  const fn = "weightImages";
+  const { images, width: w, height: h, titles } = spec;
+  checkImages(fn, images, w, h, 1, titles);
+  const n = images.length;
+  const cols = Math.max(1, Math.min(n, spec.cols ?? (n === 10 ? 5 : Math.ceil(Math.sqrt(n)))));
+  let limit = 0;
+  for (const img of images) for (let i = 0; i < img.length; i++) limit = Math.max(limit, Math.abs(img[i]));
+  if (limit === 0) limit = 1;
+  const t = tile(n, cols, w, h, { titled: !!titles, title: spec.title, colorbar: true });
+  if (titles) t.layout.annotations = titleAnnotations(titles, w, t.origin);
+  const data = [
+    {
+      type: "heatmap",
+      name: "weights",
+      z: tiledGrey(images, w, h, t, 4),
+      zmin: -limit,
+      zmax: limit,
+      zmid: 0,
+      colorscale: DIVERGING,
+      hoverongaps: false,
+      colorbar: { thickness: 14, len: 0.9, outlinewidth: 0, title: { text: "weight", side: "top" } },
+      hovertemplate: "%{z:.4f}<extra></extra>",
+    },
+  ];
+  return { data, layout: t.layout };
+}
+
+export interface ImageGridSpec {
+  title?: string;
+  images: Numbers[];
+  width: number;
+  height: number;
+  cols: number;
+  titles?: string[];
+  /** 1: grey in [0,1] (0 black). 3: RGB interleaved (r,g,b per pixel) in [0,1]. */
+  channels?: 1 | 3;
+}
+
+/** Digits, faces: grey or RGB images in [0,1] on a grid, each with an optional title. */
+export function imageGrid(spec: ImageGridSpec): Figure {
+  const fn = "imageGrid";
+  const { images, width: w, height: h, titles } = spec;
+  const channels = spec.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new Error(`${fn}: channels must be 1 or 3 (got ${channels})`);
+  checkImages(fn, images, w, h, channels, titles);
+  images.forEach((img, k) => {
+    for (let i = 0; i < img.length; i++) {
+      if (img[i] < 0 || img[i] > 1) throw new Error(`${fn}: images[${k}][${i}] is ${img[i]}, outside [0,1] (scale 0-255 images by 1/255)`);
+    }
+  });
+  if (!(spec.cols >= 1)) throw new Error(`${fn}: cols must be at least 1 (got ${spec.cols})`);
+  const cols = Math.min(Math.floor(spec.cols), images.length);
+  const t = tile(images.length, cols, w, h, { titled: !!titles, title: spec.title, colorbar: false });
+  if (titles) t.layout.annotations = titleAnnotations(titles, w, t.origin);
+  if (channels === 1) {
+    const data = [
+      {
+        type: "heatmap",
+        name: "images",
+        z: tiledGrey(images, w, h, t, 3),
+        zmin: 0,
+        zmax: 1,
+        colorscale: [
+          [0, "black"],
+          [1, "white"],
+        ],
+        showscale: false,
+        hoverongaps: false,
+        hovertemplate: "%{z:.3f}<extra></extra>",
+      },
+    ];
+    return { data, layout: t.layout };
+  }
+  // RGB: one image trace whose source is a PNG of the tiled images; gaps are white, the page colour.
+  const rgb = new Uint8Array(t.totalW * t.totalH * 3).fill(255);
+  images.forEach((img, k) => {
+    const [x0, y0] = t.origin(k);
+    for (let r = 0; r < h; r++) {
+      for (let i = 0; i < w * 3; i++) rgb[((y0 + r) * t.totalW + x0) * 3 + i] = Math.round(img[(r * w) * 3 + i] * 255);
+    }
+  });
+  const source = `data:image/png;base64,${encodeRgbPng(rgb, t.totalW, t.totalH).toString("base64")}`;
+  return { data: [{ type: "image", name: "images", source, hovertemplate: "%{color}<extra></extra>" }], layout: t.layout };
+}
+
+// ---------------------------------------------------------------- contour + trajectories
+
+export interface ContourPathsSpec {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  x: Numbers;
+  y: Numbers;
+  /** z[j][i] is the value at (x[i], y[j]). */
+  z: Numbers[];
+  paths: { name: string; points: [number, number][] }[];
+  /** Label of the colour bar, default "cost". */
+  zTitle?: string;
+}
+
+const PATH_COLOURS = ["#d62728", "#ff7f0e", "#111111", "#e377c2", "#17becf", "#2ca02c"];
+
+/** A cost surface as filled contours with optimisation trajectories drawn over it (arrows show direction). */
+export function contourPaths(spec: ContourPathsSpec): Figure {
+  const fn = "contourPaths";
+  checkNonEmpty(fn, "x", spec.x);
+  checkNonEmpty(fn, "y", spec.y);
+  checkFinite(fn, "x", spec.x);
+  checkFinite(fn, "y", spec.y);
+  if (spec.z.length !== spec.y.length) throw new Error(`${fn}: z has ${spec.z.length} rows but y has ${spec.y.length} values (z[j][i] is the value at y[j], x[i])`);
+  spec.z.forEach((row, j) => {
+    if (row.length !== spec.x.length) throw new Error(`${fn}: z[${j}] has ${row.length} values but x has ${spec.x.length}`);
+    checkFinite(fn, `z[${j}]`, row);
+  });
+  const data: any[] = [
+    {
+      type: "contour",
+      name: spec.zTitle ?? "cost",
+      x: round(spec.x, 7),
+      y: round(spec.y, 7),
+      z: spec.z.map((row) => round(row)),
+      ncontours: 25,
+      colorscale: "Blues",
+      reversescale: true,
+      contours: { coloring: "fill", showlines: true },
+      line: { width: 0.5, color: "rgba(255,255,255,0.5)" },
+      colorbar: { thickness: 14, title: { text: spec.zTitle ?? "cost", side: "right" } },
+      showlegend: false,
+    },
+  ];
+  spec.paths.forEach((p, k) => {
+    const label = `path "${p.name}"`;
+    checkNonEmpty(fn, `${label} points`, p.points);
+    p.points.forEach((pt, i) => {
+      if (!Array.isArray(pt) || pt.length !== 2) throw new Error(`${fn}: ${label} points[${i}] is not an [x, y] pair`);
+      checkFinite(fn, `${label} points[${i}]`, pt);
+    });
+    const colour = PATH_COLOURS[k % PATH_COLOURS.length];
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: p.name,
+      x: round(p.points.map((pt) => pt[0]), 7),
+      y: round(p.points.map((pt) => pt[1]), 7),
+      line: { color: colour, width: 2 },
+      marker: {
+        color: colour,
+        size: p.points.map((_, i) => (i === 0 ? 9 : 11)),
+        symbol: p.points.map((_, i) => (i === 0 ? "circle" : "arrow")),
+        angleref: "previous",
+        line: { width: 0 },
+      },
+    });
+  });
+  const layout = baseLayout(spec.title);
+  layout.xaxis = { ...axis(spec.xTitle), showgrid: false, range: [spec.x[0], spec.x[spec.x.length - 1]] };
+  layout.yaxis = { ...axis(spec.yTitle), showgrid: false, range: [spec.y[0], spec.y[spec.y.length - 1]] };
+  layout.legend = { ...layout.legend, x: 0.01, y: 0.99, xanchor: "left", yanchor: "top" };
+  layout.showlegend = spec.paths.length > 0;
+  return { data, layout };
+}
+
+// ---------------------------------------------------------------- display
+
+export const DEFAULT_SIZE = { width: 720, height: 450 };
+
+export interface ShowOptions {
+  width?: number;
+  height?: number;
+  /** PNG pixel ratio; the image is still shown at width x height. Default 1. */
+  scale?: number;
+}
+
+/** Size used for the static image: explicit options, else the figure's own layout size, else 720x450. */
+export function figureSize(fig: Figure, opts: ShowOptions = {}): { width: number; height: number } {
+  return {
+    width: opts.width ?? fig.layout?.width ?? DEFAULT_SIZE.width,
+    height: opts.height ?? fig.layout?.height ?? DEFAULT_SIZE.height,
+  };
+}
+
+/** PNG bytes of the figure; throws BrowserMissingError (naming the package) when Chromium is absent. */
+export async function renderPng(fig: Figure, opts: ShowOptions = {}): Promise<Buffer> {
+  return renderPlotlyPng(fig, { ...figureSize(fig, opts), scale: opts.scale ?? 1 });
+}
+
+/** One line for text-only front ends and logs. */
+export function describeFigure(fig: Figure): string {
+  const title = fig.layout?.title?.text;
+  const kinds = [...new Set(fig.data.map((t) => t.type ?? "scatter"))].join("/");
+  const names = fig.data.map((t) => t.name).filter((n) => typeof n === "string");
+  const shown = names.slice(0, 6).join(", ") + (names.length > 6 ? `, ... (${names.length})` : "");
+  return `Figure${title ? ` "${title}"` : ""}: ${fig.data.length} ${kinds} trace${fig.data.length === 1 ? "" : "s"}${shown ? ` (${shown})` : ""}`;
+}
+
+let warned = false;
+
+/**
+ * Displays the figure as one output: interactive plotly JSON + static PNG + text. Without
+ * Chromium the PNG is left out (with a one-time warning) and the interactive part still works.
+ */
+export async function showFigure(fig: Figure, opts: ShowOptions = {}): Promise<void> {
+  const size = figureSize(fig, opts);
+  let png: Buffer | null = null;
+  try {
+    png = await renderPng(fig, opts);
+  } catch (e) {
+    if (!(e instanceof BrowserMissingError)) throw e;
+    if (!warned) {
+      warned = true;
+      process.stderr.write(`showFigure: no static PNG for this figure (exports will miss it): ${e.message}\n`);
+    }
+  }
+  const bundle: Record<string, string | Buffer | object> = {
+    [PLOTLY_MIME]: { data: fig.data, layout: { ...fig.layout, width: size.width, height: size.height } },
+    "text/plain": describeFigure(fig),
+  };
+  if (png) bundle["image/png"] = png;
+  displayBundle(bundle, png ? { "image/png": size } : {});
+}
