@@ -27,7 +27,8 @@ function run(cells: string[]) {
   const input = path.join(dir, "t.ipynb");
   const output = path.join(dir, "out.ipynb");
   fs.writeFileSync(input, JSON.stringify(notebook(cells)));
-  const r = spawnSync(process.execPath, [executor, input, output], { encoding: "utf8" });
+  // Relative paths, as a user types them: both are taken from the caller's folder.
+  const r = spawnSync(process.execPath, [executor, path.relative(root, input), path.relative(root, output)], { cwd: root, encoding: "utf8" });
   return { ...r, dir, output, failed: path.join(dir, "out.failed.ipynb") };
 }
 

@@ -56,6 +56,8 @@ function streamText(outputs: Output[], name: "stdout" | "stderr"): string {
 }
 
 export async function executeNotebook(input: string, output: string): Promise<boolean> {
+  // Both paths are taken relative to the caller's folder, before cells run in the notebook's own.
+  output = path.resolve(output);
   const nb: Notebook = readNotebook(input);
   const name = path.basename(input);
   process.chdir(path.dirname(path.resolve(input)));
