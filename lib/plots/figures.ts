@@ -78,8 +78,20 @@ function axis(title: string | undefined, log = false): any {
     ticks: "outside",
     gridcolor: "#e6e6e6",
     zeroline: false,
-    exponentformat: "power",
+    // Log axes read best as powers of ten; linear ones as plain numbers (10,000, not 1x10^4).
+    exponentformat: log ? "power" : "none",
+    separatethousands: !log,
   };
+}
+
+/** Several series: the legend goes under the plot, so it does not squeeze the plotting area. */
+function legendBelow(layout: any, seriesCount: number): void {
+  if (seriesCount < 2) {
+    layout.showlegend = false;
+    return;
+  }
+  layout.legend = { ...layout.legend, orientation: "h", x: 0.5, xanchor: "center", y: -0.26, yanchor: "top" };
+  layout.margin = { ...layout.margin, b: 70 + 26 * Math.ceil(seriesCount / 2) };
 }
 
 // ---------------------------------------------------------------- line charts
@@ -126,6 +138,7 @@ export function lineChart(spec: LineChartSpec): Figure {
   const layout = baseLayout(spec.title);
   layout.xaxis = axis(spec.xTitle, spec.xLog);
   layout.yaxis = axis(spec.yTitle, spec.yLog);
+  legendBelow(layout, spec.series.length);
   return { data: lineTraces("lineChart", spec), layout };
 }
 
@@ -143,6 +156,7 @@ export function learningCurves(spec: LearningCurvesSpec): Figure {
   layout.xaxis = axis(spec.xTitle ?? "iteration");
   layout.yaxis = axis(spec.yTitle ?? "accuracy", spec.yLog);
   layout.hovermode = "x unified";
+  legendBelow(layout, spec.series.length);
   return { data: lineTraces("learningCurves", spec), layout };
 }
 
