@@ -92,6 +92,7 @@ export function costSlice(W: Float32Array, b: Float32Array, set: LabelledSet, o:
   const target = Uint8Array.from(targetL);
 
   // Plain loops (no per-image callbacks): a contour grid calls cost() thousands of times.
+  const p = new Float64Array(2); // scratch for softmaxPair, reused to avoid allocation per image
   return {
     pixel: o.pixel,
     outputs: [a, c],
@@ -114,13 +115,10 @@ export function costSlice(W: Float32Array, b: Float32Array, set: LabelledSet, o:
       let g1 = 0, g2 = 0;
       for (let r = 0; r < n; r++) {
         const x = xs[r];
-        const oa = za[r] + w[0] * x, oc = zc[r] + w[1] * x, re = rest[r];
-        const m = Math.max(oa, oc, re);
-        const ea = Math.exp(oa - m), ec = Math.exp(oc - m);
-        const s = ea + ec + Math.exp(re - m);
+        softmaxPair(za[r] + w[0] * x, zc[r] + w[1] * x, rest[r], p);
         const t = target[r];
-        g1 += (ea / s - (t === 0 ? 1 : 0)) * x;
-        g2 += (ec / s - (t === 1 ? 1 : 0)) * x;
+        g1 += (p[0] - (t === 0 ? 1 : 0)) * x;
+        g2 += (p[1] - (t === 1 ? 1 : 0)) * x;
       }
       return [g1, g2];
     },
@@ -128,11 +126,8 @@ export function costSlice(W: Float32Array, b: Float32Array, set: LabelledSet, o:
       let h11 = 0, h12 = 0, h22 = 0;
       for (let r = 0; r < n; r++) {
         const x = xs[r];
-        const oa = za[r] + w[0] * x, oc = zc[r] + w[1] * x, re = rest[r];
-        const m = Math.max(oa, oc, re);
-        const ea = Math.exp(oa - m), ec = Math.exp(oc - m);
-        const s = ea + ec + Math.exp(re - m);
-        const pa = ea / s, pc = ec / s, x2 = x * x;
+        softmaxPair(za[r] + w[0] * x, zc[r] + w[1] * x, rest[r], p);
+        const pa = p[0], pc = p[1], x2 = x * x;
         h11 += pa * (1 - pa) * x2;
         h12 -= pa * pc * x2;
         h22 += pc * (1 - pc) * x2;
@@ -196,4 +191,13 @@ export function linspace(lo: number, hi: number, n: number): number[] {
 /** z[j][i] = cost at (xs[i], ys[j]), the layout plotly's contour (and contourPaths) expects. */
 export function costGrid(slice: Pick<CostSlice, "cost">, xs: number[], ys: number[]): number[][] {
   return ys.map((y) => xs.map((x) => slice.cost([x, y])));
+}
+
+/** Softmax probabilities of the two free outputs (a, c) against the log-sum-exp `rest` of the others. */
+function softmaxPair(oa: number, oc: number, rest: number, out: Float64Array): void {
+  const m = Math.max(oa, oc, rest);
+  const ea = Math.exp(oa - m), ec = Math.exp(oc - m);
+  const s = ea + ec + Math.exp(rest - m);
+  out[0] = ea / s;
+  out[1] = ec / s;
 }
