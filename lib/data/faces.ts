@@ -1,0 +1,110 @@
+/**
+ * The face data the report's Parts 8-10 use: six actors from FaceScrub, cropped to the
+ * list's bounding boxes, split into training / validation / test sets. This is the public
+ * face API for notebooks; it runs the pipeline (or reuses its cache) on first use.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { dataDir } from "../runtime/paths";
+import { readFaceList } from "./facescrub-list";
+import { sourceFromEnv } from "./face-source";
+import { runFacePipeline, summarisePipeline, progressPrinter, cropFile, PipelineResult } from "./face-pipeline";
+import { CROP_SHAPE, CropKind } from "./face-image";
+import { dedupeImages, splitByActor } from "./face-splits";
+
+/** Label = index in this array. */
+export const ACTORS: readonly string[] = ["Alec Baldwin", "Steve Carell", "Bill Hader", "Lorraine Bracco", "Peri Gilpin", "Angie Harmon"];
+
+export interface FaceImage {
+  actor: string;
+  label: number;
+  sha256: string;
+  /** sha256 of the grey 64x64 crop: identical faces from different source files share it. */
+  contentHash?: string;
+}
+
+export interface FaceSplits {
+  actors: readonly string[];
+  train: FaceImage[];
+  validation: FaceImage[];
+  test: FaceImage[];
+}
+
+export interface PreparedFaces {
+  images: FaceImage[];
+  pipeline: PipelineResult;
+  listProblems: string[];
+}
+
+let prepared: Promise<PreparedFaces> | null = null;
+
+/** Runs the pipeline once per process (on the configured source), printing the source, progress and a summary. */
+export function prepareFaces(opts: { quiet?: boolean; decodeWorkers?: number } = {}): Promise<PreparedFaces> {
+  if (!prepared) {
+    prepared = (async () => {
+      const say = opts.quiet ? () => {} : (s: string) => console.log(s);
+      const { list, source } = await sourceFromEnv();
+      say(`FaceScrub list: ${list}\nimages from: ${source.description}`);
+      const parsed = await readFaceList(list);
+      for (const p of parsed.problems.slice(0, 10)) say(`list row skipped: ${p}`);
+      const rows = parsed.rows.filter((r) => ACTORS.includes(r.actor));
+      const pipeline = await runFacePipeline(rows, {
+        source,
+        cacheDir: dataDir("faces"),
+        decodeWorkers: opts.decodeWorkers ?? 2,
+        onProgress: opts.quiet ? undefined : progressPrinter((s) => process.stdout.write(s), false),
+      });
+      say(summarisePipeline(pipeline));
+      const images = pipeline.ok.map((r) => ({
+        actor: r.row.actor,
+        label: ACTORS.indexOf(r.row.actor),
+        sha256: r.row.sha256,
+        contentHash: crypto.createHash("sha256").update(fs.readFileSync(cropFile(dataDir("faces"), r.row.sha256, "grey64"))).digest("hex"),
+      }));
+      const { dropped } = dedupeImages(images);
+      if (dropped > 0) say(`${dropped} image(s) dropped as duplicates: another list entry crops to the same pixels`);
+      return { images, pipeline, listProblems: parsed.problems };
+    })();
+    prepared.catch(() => {
+      prepared = null;
+    });
+  }
+  return prepared;
+}
+
+export async function loadFaceSplits(opts: { seed?: number } = {}): Promise<FaceSplits> {
+  const { images } = await prepareFaces();
+  const s = splitByActor(images, ACTORS, opts.seed ?? 0);
+  return { actors: ACTORS, ...s };
+}
+
+/** grey: size*size values in [0,1]; rgb227: 227*227*3 HWC interleaved in [0,1]. */
+export async function faceCrop(img: FaceImage, kind: CropKind): Promise<Float32Array> {
+  const shape = CROP_SHAPE[kind];
+  if (!shape) throw new Error(`faceCrop: kind must be grey32, grey64 or rgb227, got ${JSON.stringify(kind)}`);
+  const file = cropFile(dataDir("faces"), img.sha256, kind);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch {
+    throw new Error(`faceCrop: no cached ${kind} crop for ${img.actor} ${img.sha256} (${file}); run loadFaceSplits() or npm run faces first`);
+  }
+  const n = shape.size * shape.size * shape.channels;
+  if (bytes.length !== n) throw new Error(`faceCrop: ${file} has ${bytes.length} bytes, expected ${n}`);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = bytes[i] / 255;
+  return out;
+}
+
+/** Stacks the crops of many images into one row-major matrix (rows = images), with labels. */
+export async function faceMatrix(images: readonly FaceImage[], kind: CropKind): Promise<{ x: Float32Array; y: Uint8Array; dim: number }> {
+  const { size, channels } = CROP_SHAPE[kind];
+  const dim = size * size * channels;
+  const x = new Float32Array(images.length * dim);
+  const y = new Uint8Array(images.length);
+  for (let i = 0; i < images.length; i++) {
+    x.set(await faceCrop(images[i], kind), i * dim);
+    y[i] = images[i].label;
+  }
+  return { x, y, dim };
+}

@@ -1,0 +1,84 @@
+/**
+ * Feature-extraction throughput (images per second) per backbone and tap layer, on the
+ * backend the notebooks use. AlexNet runs with random weights of the real BVLC shapes
+ * (speed does not depend on the values), so it is measured even without the user's
+ * weights. The reference is MobileNetV2's full convolutional stack (out_relu) in the
+ * same run; ratios against it survive a noisy shared machine better than raw numbers.
+ *
+ *   npm run bench:backbones [-- --images 32 --batch 16]
+ */
+import { initBackend } from "../lib/runtime/backend";
+import { Random } from "../lib/runtime/random";
+import { Backbone, RgbImage } from "../lib/models/backbones/backbone";
+import { MobileNetV2 } from "../lib/models/backbones/mobilenet";
+import { FaceDescriptor } from "../lib/models/backbones/face-descriptor";
+import { AlexNet, AlexNetWeights, alexNetWeightShapes, BVLC_ALEXNET } from "../lib/models/backbones/alexnet";
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${process.argv[i + 1]}`);
+  return v;
+}
+
+const IMAGES = arg("images", 32);
+const BATCH = arg("batch", 16);
+
+function images(n: number, rng: Random): RgbImage[] {
+  // 227x227 like the face crops, so every backbone pays its own resize.
+  return Array.from({ length: n }, () => ({ width: 227, height: 227, data: Float32Array.from({ length: 227 * 227 * 3 }, () => rng.uniform()) }));
+}
+
+function randomAlexNetWeights(rng: Random): AlexNetWeights {
+  const w: AlexNetWeights = new Map();
+  for (const [name, shape] of alexNetWeightShapes(BVLC_ALEXNET)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = (rng.uniform() - 0.5) * 0.02;
+    w.set(name, { shape, data });
+  }
+  return w;
+}
+
+async function throughput(net: Backbone, layer: string, imgs: RgbImage[]): Promise<number> {
+  await net.activations(imgs.slice(0, Math.min(BATCH, imgs.length)), layer); // warm-up: kernels, tap model
+  const t0 = performance.now();
+  for (let i = 0; i < imgs.length; i += BATCH) await net.activations(imgs.slice(i, i + BATCH), layer);
+  return imgs.length / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend();
+  console.log(`backend ${backend.name}; ${IMAGES} images of 227x227 per row, batches of ${BATCH}`);
+  const rng = new Random(411);
+  const imgs = images(IMAGES, rng);
+  const rows: { backbone: string; layer: string; dim: number; rate: number }[] = [];
+  const run = async (label: string, net: Backbone, layers: string[]) => {
+    for (const layer of layers) {
+      const rate = await throughput(net, layer, imgs);
+      const dim = net.layers.find((l) => l.name === layer)!.shape.reduce((a, b) => a * b, 1);
+      rows.push({ backbone: label, layer, dim, rate });
+      console.log(`  ${label.padEnd(24)} ${layer.padEnd(13)} ${rate.toFixed(2)} images/s`);
+    }
+  };
+  const mobile = await MobileNetV2.load();
+  await run("MobileNetV2 (nsfwjs)", mobile, mobile.layers.map((l) => l.name));
+  mobile.dispose();
+  const face = await FaceDescriptor.load();
+  await run("face-api ResNet-34", face, ["descriptor"]);
+  const alex = await AlexNet.fromWeights(randomAlexNetWeights(rng), BVLC_ALEXNET, "alexnet-random");
+  await run("AlexNet (random weights)", alex, ["conv1", "conv3", "conv4", "conv5", "fc7"]);
+  alex.dispose();
+
+  const ref = rows.find((r) => r.backbone.startsWith("MobileNetV2") && r.layer === "out_relu")!.rate;
+  console.log(`\n| backbone | layer | features | images/s | ms/image | vs MobileNetV2 out_relu |`);
+  console.log(`|---|---|---:|---:|---:|---:|`);
+  for (const r of rows) {
+    console.log(`| ${r.backbone} | ${r.layer} | ${r.dim} | ${r.rate.toFixed(2)} | ${(1000 / r.rate).toFixed(1)} | ${(r.rate / ref).toFixed(2)}x |`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
