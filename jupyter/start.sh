@@ -5,7 +5,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 app="${1:-notebook}"
 shift || true
+if ! command -v jupyter >/dev/null 2>&1; then
+  echo "jupyter is not installed: run bash scripts/install.sh, or sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient" >&2
+  exit 1
+fi
 [ -f "$root/.jupyter/share/jupyter/kernels/tslab/kernel.json" ] || bash "$root/scripts/setup-jupyter.sh"
+# Jupyter refuses to run as root unless told to (containers and CI machines run as root).
+if [ "$(id -u)" -eq 0 ]; then set -- --allow-root "$@"; fi
 export JUPYTER_PATH="$root/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export JUPYTER_CONFIG_PATH="$root/.jupyter/etc/jupyter${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
 case "$app" in
