@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { PLOTLY_MIME, barChart, contourPaths, describeFigure, imageGrid, learningCurves, lineChart, renderPng, showFigure, weightImages } from "./figures";
 import { closeBrowser, pngSize } from "./render";
 import { sampleFigures } from "../../scripts/bench-figures";
-import { inflateSync } from "zlib";
+import { PNG } from "pngjs";
 
 /** Captures what displayBundle sends, through the same hook tslab uses. */
 function captureDisplays(): { outputs: { data: Record<string, any>; metadata: Record<string, any> }[]; restore: () => void } {
@@ -81,7 +81,8 @@ test("builders: content of the specs", () => {
   assert.equal(g.data[0].type, "image");
   const png = Buffer.from(g.data[0].source.replace("data:image/png;base64,", ""), "base64");
   assert.deepEqual(pngSize(png), { width: 2, height: 1 });
-  assert.deepEqual([...inflateSync(png.subarray(41, png.length - 12 - 4))], [0, 0, 128, 255, 64, 128, 191]);
+  // Decoded pixels (pngjs reads back RGBA): 0, 0.5, 1 and 0.25, 0.5, 0.75 scaled to 0..255.
+  assert.deepEqual([...PNG.sync.read(png).data], [0, 128, 255, 255, 64, 128, 191, 255]);
   const c = contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1, 2], z: [[1, 2], [3, 4], [5, 6]], paths: [{ name: "gd", points: [[0, 0], [1, 1]] }] });
   assert.deepEqual(c.data.map((t) => t.type), ["contour", "scatter"]);
   assert.deepEqual(c.data[1].marker.symbol, ["circle", "arrow"]);

@@ -9,7 +9,7 @@
  * the series and the index, rather than producing a silently broken chart.
  */
 import { displayBundle } from "../runtime/display";
-import { encodeRgbPng } from "./png";
+import { PNG } from "pngjs";
 import { BrowserMissingError, renderPlotlyPng } from "./render";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -363,7 +363,10 @@ export function imageGrid(spec: ImageGridSpec): Figure {
       for (let i = 0; i < w * 3; i++) rgb[((y0 + r) * t.totalW + x0) * 3 + i] = Math.round(img[(r * w) * 3 + i] * 255);
     }
   });
-  const source = `data:image/png;base64,${encodeRgbPng(rgb, t.totalW, t.totalH).toString("base64")}`;
+  // plotly's image trace draws a PNG `source` far faster than a nested [r, g, b] array, and stores smaller.
+  const png = new PNG({ width: t.totalW, height: t.totalH, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+  const source = `data:image/png;base64,${PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }).toString("base64")}`;
   return { data: [{ type: "image", name: "images", source, hovertemplate: "%{color}<extra></extra>" }], layout: t.layout };
 }
 

@@ -1,12 +1,11 @@
 /**
  * HTML -> PDF with the process's shared headless Chromium (lib/plots/render), A4 with
- * page numbers in the footer. Atomic: printed to a temp file beside the target and renamed,
- * and the temp file is removed on any failure, so a failed export leaves no half PDF.
+ * page numbers in the footer. Atomic (writeFileAtomic), so a failed export leaves no half PDF.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { withPage } from "../plots/render";
+import { writeFileAtomic } from "../runtime/paths";
 
 const FOOTER = `<div style="font-family: sans-serif; font-size: 8px; color: #555; width: 100%; text-align: center;">
 <span class="pageNumber"></span> / <span class="totalPages"></span></div>`;
@@ -27,15 +26,13 @@ export function pdfPageCount(pdf: Buffer): number {
  * from a file rather than set as content: combined reports carry many inlined PNGs.
  */
 export async function printPdf(htmlFile: string, pdfFile: string): Promise<PdfResult> {
-  fs.mkdirSync(path.dirname(pdfFile), { recursive: true });
-  const tmp = `${pdfFile}.${process.pid}.tmp`;
   try {
+    let pdf: Buffer | undefined;
     await withPage(
       async (page) => {
         await page.goto(pathToFileURL(path.resolve(htmlFile)).href, { waitUntil: "load", timeout: 120_000 });
         await page.evaluate(() => document.fonts.ready.then(() => undefined));
-        await page.pdf({
-          path: tmp,
+        pdf = await page.pdf({
           format: "A4",
           printBackground: true,
           displayHeaderFooter: true,
@@ -47,12 +44,11 @@ export async function printPdf(htmlFile: string, pdfFile: string): Promise<PdfRe
       },
       { javaScriptEnabled: false },
     );
-    const pdf = fs.readFileSync(tmp);
-    if (!pdf.subarray(0, 5).equals(Buffer.from("%PDF-"))) throw new Error(`${pdfFile}: Chromium wrote something that is not a PDF`);
-    fs.renameSync(tmp, pdfFile);
+    if (!pdf || !pdf.subarray(0, 5).equals(Buffer.from("%PDF-"))) throw new Error(`${pdfFile}: Chromium wrote something that is not a PDF`);
+    // Nothing reaches pdfFile until the whole PDF exists: a failed export leaves no half-written file.
+    writeFileAtomic(pdfFile, pdf);
     return { file: pdfFile, pages: pdfPageCount(pdf), bytes: pdf.length };
   } catch (e: any) {
-    fs.rmSync(tmp, { force: true });
     throw new Error(`printing ${pdfFile} failed: ${e?.message ?? e}`);
   }
 }

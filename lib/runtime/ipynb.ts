@@ -1,6 +1,6 @@
 /** The parts of the Jupyter notebook format (nbformat 4) that the runner and exporters touch. */
 import * as fs from "fs";
-import * as path from "path";
+import { writeFileAtomic } from "./paths";
 
 export type Output =
   | { output_type: "stream"; name: "stdout" | "stderr"; text: string[] | string }
@@ -50,12 +50,9 @@ export function readNotebook(file: string): Notebook {
   return nb;
 }
 
-/** Writes atomically (temp file + rename) so an interrupted run never leaves half a notebook. */
+/** Atomic, so an interrupted run never leaves half a notebook. */
 export function writeNotebook(file: string, nb: Notebook): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(nb, null, 1) + "\n");
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(nb, null, 1) + "\n");
 }
 
 /** The notebook's cells' metadata kernelspec for the tslab TypeScript kernel. */
