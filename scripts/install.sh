@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a Debian 12 machine with Node 20:
 # system packages (headless Chromium for figures and PDFs, Jupyter Notebook and nbconvert
-# for the tslab kernel, poppler for PDF checks, numpy for the reference benchmark), the
+# for the tslab kernel, poppler for PDF checks, numpy for the reference benchmark, clang
+# and lld for the WebAssembly training kernel), the
 # npm dependencies from the lock file, the lib build, and the project-local Jupyter setup.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=(chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-numpy poppler-utils)
+APT_PACKAGES=(chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-numpy poppler-utils clang lld)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -37,4 +38,5 @@ else
 fi
 
 npx tsc -b lib
+node scripts/build-wasm.mjs --required
 bash scripts/setup-jupyter.sh

@@ -28,6 +28,7 @@ function run(cmd, args, env = process.env) {
 
 const only = process.argv.slice(2);
 run("npx", ["tsc", "-b", "lib"]);
+run(process.execPath, ["scripts/build-wasm.mjs", "--required"]);
 run("npx", ["tsc", "-p", "tsconfig.json"]);
 const files = [...find(join(root, "lib"), /\.spec\.ts$/), ...find(join(root, "test"), /\.test\.ts$/)]
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))

@@ -4,12 +4,14 @@
  * starts from Part 5's optimum, so each run's weights and history are cached under
  * data/digits/ and retrained deterministically when the cache is missing.
  */
+import * as tf from "@tensorflow/tfjs";
 import { loadMnist } from "../data/mnist";
 import { byProfile, profile } from "../runtime/profile";
 import { Random, xavierNormal } from "../runtime/random";
-import { HistoryPoint, trainSoftmax, TrainResult } from "./gradient-descent";
+import { chooseEngine, HistoryPoint, trainSoftmax, TrainResult } from "./gradient-descent";
 import { cachedWeights } from "./weights-cache";
-import { CLASSES, PIXELS } from "./softmax";
+import { CLASSES, crossEntropy, PIXELS, softmaxGradient } from "./softmax";
+import { SoftmaxKernel } from "./softmax-kernel";
 
 export const DIGIT_SETTINGS = {
   /** Report: minibatches of 1000, "a compromise between speed and stability". */
@@ -42,6 +44,8 @@ export interface DigitRun {
   history: HistoryPoint[];
   /** Training steps only, excluding the accuracy evaluations. */
   msPerIteration: number;
+  /** What computed the steps (see trainSoftmax's `engine`). */
+  engine: TrainResult["engine"];
   fromCache: boolean;
 }
 
@@ -52,7 +56,9 @@ export interface DigitRun {
  */
 export async function digitRun(momentum: number, opts: { fresh?: boolean; onRecord?: (h: HistoryPoint) => void } = {}): Promise<DigitRun> {
   const s = DIGIT_SETTINGS;
-  const key = { ...s, momentum, profile: profile(), version: 1 };
+  // The engines agree to float32 rounding, not bit for bit, so each caches its own run.
+  const engine = chooseEngine("auto", CLASSES).engine;
+  const key = { ...s, momentum, profile: profile(), engine, version: 2 };
   const name = `softmax-momentum-${momentum}-${profile()}`;
   const train = () => {
     const { train, test } = loadMnist();
@@ -70,8 +76,9 @@ export async function digitRun(momentum: number, opts: { fresh?: boolean; onReco
       seed: s.batchSeed,
       recordEvery: s.recordEvery,
       onRecord: opts.onRecord,
+      engine,
     });
-    return { W: r.W, b: r.b, info: { iterations: r.iterations, stoppedBy: r.stoppedBy, history: r.history, msPerIteration: r.stepMs / Math.max(1, r.iterations) } };
+    return { W: r.W, b: r.b, info: { iterations: r.iterations, stoppedBy: r.stoppedBy, history: r.history, msPerIteration: r.stepMs / Math.max(1, r.iterations), engine: r.engine } };
   };
   if (opts.fresh) {
     const { weightsCacheFile } = await import("./weights-cache");
@@ -79,7 +86,7 @@ export async function digitRun(momentum: number, opts: { fresh?: boolean; onReco
     fs.rmSync(weightsCacheFile(name), { force: true });
   }
   const w = await cachedWeights(name, key, train);
-  const info = w.info as { iterations: number; stoppedBy: TrainResult["stoppedBy"]; history: HistoryPoint[]; msPerIteration: number };
+  const info = w.info as { iterations: number; stoppedBy: TrainResult["stoppedBy"]; history: HistoryPoint[]; msPerIteration: number; engine: TrainResult["engine"] };
   return { W: w.W, b: w.b, momentum, ...info, fromCache: w.fromCache };
 }
 
@@ -93,4 +100,44 @@ export function weightVectors(W: Float32Array): Float32Array[] {
 export function finalAccuracy(run: DigitRun): { train: number; test: number } {
   const h = run.history[run.history.length - 1];
   return { train: h.trainAccuracy, test: h.testAccuracy };
+}
+
+export interface KernelCheck {
+  rows: number;
+  /** Largest |dW| entry (TensorFlow.js), the scale of the comparison. */
+  scale: number;
+  /** Largest difference between the kernel's and TensorFlow.js's dW and db entries. */
+  maxDiff: number;
+  costKernel: number;
+  costTfjs: number;
+}
+
+/**
+ * The WebAssembly kernel's gradient against the hand-written TensorFlow.js gradient of
+ * Part 3 on the first minibatch of the Part 4 run (initial weights), so a notebook can show
+ * that both engines compute the same thing on the real data.
+ */
+export function kernelCheck(): KernelCheck {
+  const s = DIGIT_SETTINGS;
+  const { train } = loadMnist();
+  const { W0, b0 } = initialWeights(s.initSeed);
+  const rows = new Random(s.batchSeed).permutation(train.count).subarray(0, s.batchSize);
+  const kernel = new SoftmaxKernel(train, CLASSES, s.batchSize, W0, b0).gradient(rows);
+  const X = new Float32Array(s.batchSize * PIXELS), Y = new Float32Array(s.batchSize * CLASSES);
+  rows.forEach((j, r) => {
+    X.set(train.images.subarray(j * PIXELS, (j + 1) * PIXELS), r * PIXELS);
+    Y.set(train.oneHot.subarray(j * CLASSES, (j + 1) * CLASSES), r * CLASSES);
+  });
+  return tf.tidy(() => {
+    const [W, Xt, b, Yt] = [tf.tensor2d(W0, [CLASSES, PIXELS]), tf.tensor2d(X, [s.batchSize, PIXELS]), tf.tensor1d(b0), tf.tensor2d(Y, [s.batchSize, CLASSES])];
+    const g = softmaxGradient(W, Xt, b, Yt);
+    const dW = g.dW.dataSync(), db = g.db.dataSync();
+    let scale = 0, maxDiff = 0;
+    dW.forEach((v, i) => {
+      scale = Math.max(scale, Math.abs(v));
+      maxDiff = Math.max(maxDiff, Math.abs(v - kernel.dW[i]));
+    });
+    db.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - kernel.db[i]))));
+    return { rows: s.batchSize, scale, maxDiff, costKernel: kernel.cost, costTfjs: crossEntropy(W, Xt, b, Yt).dataSync()[0] };
+  });
 }

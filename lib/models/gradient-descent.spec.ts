@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../runtime/backend";
-import { momentumStep, trainSoftmax, DivergenceError, TrainOptions } from "./gradient-descent";
+import { chooseEngine, momentumStep, trainSoftmax, DivergenceError, TrainOptions } from "./gradient-descent";
 import { crossEntropy } from "./softmax";
 import { separableSet } from "./test-problems";
 import { Random } from "../runtime/random";
@@ -45,10 +45,11 @@ const opts = (o: Partial<TrainOptions> = {}): TrainOptions => ({
 const fullCost = (W: Float32Array, b: Float32Array) =>
   tf.tidy(() => crossEntropy(tf.tensor2d(W, [4, 12]), tf.tensor2d(set.images, [200, 12]), tf.tensor1d(b), tf.tensor2d(set.oneHot, [200, 4])).dataSync()[0]);
 
-test("a few iterations on a separable problem lower the cost and raise the accuracy", () => {
-  for (const momentum of [0, 0.9]) {
-    const o = opts({ momentum });
+test("a few iterations on a separable problem lower the cost and raise the accuracy, on both engines", () => {
+  for (const [momentum, engine] of [[0, "kernel"], [0.9, "kernel"], [0, "tfjs"], [0.9, "tfjs"]] as const) {
+    const o = opts({ momentum, engine });
     const r = trainSoftmax(o);
+    assert.equal(r.engine, engine);
     assert.equal(r.iterations, 30);
     assert.equal(r.stoppedBy, "maxIter");
     assert.ok(fullCost(r.W, r.b) < 0.5 * fullCost(o.W0, o.b0), `momentum ${momentum}: ${fullCost(r.W, r.b)} vs ${fullCost(o.W0, o.b0)}`);
@@ -56,6 +57,30 @@ test("a few iterations on a separable problem lower the cost and raise the accur
     assert.ok(r.history[3].trainAccuracy > 0.95 && r.history[3].testAccuracy > 0.95, JSON.stringify(r.history));
     assert.ok(r.history[0].trainAccuracy < 0.6);
   }
+});
+
+test("the kernel and TensorFlow.js engines take the same steps", () => {
+  const [a, b] = (["kernel", "tfjs"] as const).map((engine) => trainSoftmax(opts({ engine, momentum: 0.9, maxIter: 40 })));
+  assert.equal(a.iterations, b.iterations);
+  for (let i = 0; i < a.W.length; i++) assert.ok(Math.abs(a.W[i] - b.W[i]) < 1e-5 * (1 + Math.abs(b.W[i])), `W[${i}]: ${a.W[i]} vs ${b.W[i]}`);
+  assert.deepEqual(a.history.map((h) => h.trainAccuracy), b.history.map((h) => h.trainAccuracy));
+  // Absolute tolerance: the tfjs cost is sum(max + log s) - sum(y z) in float32, two sums
+  // of about 250 that cancel to under 1.
+  for (const [h, g] of a.history.map((h, i) => [h, b.history[i]])) {
+    assert.ok(Number.isNaN(h.batchCost) || Math.abs(h.batchCost - g.batchCost) < 1e-4 * (1 + g.batchCost), `${h.batchCost} vs ${g.batchCost}`);
+  }
+});
+
+test("the engine: auto picks the kernel when it is built and takes the classes, else TensorFlow.js with the reason", () => {
+  const table: [Parameters<typeof chooseEngine>, ReturnType<typeof chooseEngine>][] = [
+    [["auto", 10], { engine: "kernel" }],
+    [["auto", 16], { engine: "kernel" }],
+    [["auto", 17], { engine: "tfjs", note: "17 classes (the kernel takes at most 16)" }],
+    [["auto", 10, "/nowhere/softmax-kernel.wasm"], { engine: "tfjs", note: "/nowhere/softmax-kernel.wasm is not built (npm run build; needs clang and lld)" }],
+    [["tfjs", 10], { engine: "tfjs" }],
+    [["kernel", 10], { engine: "kernel" }],
+  ];
+  for (const [args, want] of table) assert.deepEqual(chooseEngine(...args), want, JSON.stringify(args));
 });
 
 test("the same seed gives the same weights; another seed does not", () => {
@@ -72,15 +97,17 @@ test("the stopping rule ends training when the weight change is at most epsilon"
   assert.equal(r.iterations, 1);
 });
 
-test("divergence stops training with the iteration and the learning rate", () => {
-  assert.throws(
-    () => trainSoftmax(opts({ learningRate: 1e38, maxIter: 50 })),
-    (e: unknown) => e instanceof DivergenceError && /diverged at iteration \d+ with learning rate 1e\+38/.test(e.message) && e.iteration >= 1,
-  );
-  // No tensors leak from a failed run.
-  const before = tf.memory().numTensors;
-  assert.throws(() => trainSoftmax(opts({ learningRate: 1e38 })), DivergenceError);
-  assert.equal(tf.memory().numTensors, before);
+test("divergence stops training with the iteration and the learning rate, on both engines", () => {
+  for (const engine of ["kernel", "tfjs"] as const) {
+    assert.throws(
+      () => trainSoftmax(opts({ learningRate: 1e38, maxIter: 50, engine })),
+      (e: unknown) => e instanceof DivergenceError && /diverged at iteration \d+ with learning rate 1e\+38/.test(e.message) && e.iteration >= 1,
+    );
+    // No tensors leak from a failed run.
+    const before = tf.memory().numTensors;
+    assert.throws(() => trainSoftmax(opts({ learningRate: 1e38, engine })), DivergenceError);
+    assert.equal(tf.memory().numTensors, before);
+  }
 });
 
 test("bad settings are named", () => {

@@ -6,13 +6,15 @@
  *         dW = dW * momentum - grad_W * learning_rate;  W += dW   (same for b)
  *
  * Plain gradient descent is momentum 0. The gradient is the hand-written one of
- * softmax.ts; accuracies on the whole training and test sets are recorded every
+ * softmax.ts, computed by the WebAssembly kernel of softmax-kernel.ts or by TensorFlow.js
+ * ops (the `engine` option); accuracies on the whole training and test sets are recorded every
  * `recordEvery` iterations (evaluating 70,000 images every step would cost more than
  * the training itself).
  */
 import * as tf from "@tensorflow/tfjs";
 import { Random } from "../runtime/random";
 import { BatchBuffers, LabelledSet } from "./batches";
+import { kernelAvailable, kernelPath, MAX_CLASSES, SoftmaxKernel } from "./softmax-kernel";
 
 /** Training produced NaN or Infinity: stop with the iteration and learning rate, never draw NaN curves. */
 export class DivergenceError extends Error {
@@ -80,6 +82,8 @@ export interface TrainOptions {
   /** Record accuracies every this many iterations (and at 0 and at the end); 0 = never. */
   recordEvery: number;
   onRecord?: (h: HistoryPoint) => void;
+  /** How steps are computed (default "auto"); both engines follow the same minibatch order. */
+  engine?: Engine;
 }
 
 export interface HistoryPoint {
@@ -98,6 +102,8 @@ export interface TrainResult {
   history: HistoryPoint[];
   /** Wall time of the training steps alone (history evaluation excluded). */
   stepMs: number;
+  /** The engine that computed the steps. */
+  engine: "kernel" | "tfjs";
 }
 
 function validate(o: TrainOptions, k: number, d: number): void {
@@ -113,27 +119,112 @@ function validate(o: TrainOptions, k: number, d: number): void {
   if (o.W0.length !== k * d) bad(`W0 has ${o.W0.length} values, expected ${k} x ${d}`);
 }
 
+/**
+ * How a training step is computed. "kernel": the WebAssembly SIMD kernel of
+ * softmax-kernel.ts (about 3 times faster; needs the compiled kernel and at most 16
+ * classes). "tfjs": TensorFlow.js ops on the current backend. "auto": the kernel when it
+ * can run, else tfjs.
+ */
+export type Engine = "auto" | "kernel" | "tfjs";
+
+/** The engine "auto" picks for k classes, and why when it is not the kernel. */
+export function chooseEngine(engine: Engine, k: number, file = kernelPath()): { engine: "kernel" | "tfjs"; note?: string } {
+  if (engine !== "auto") return { engine };
+  if (k > MAX_CLASSES) return { engine: "tfjs", note: `${k} classes (the kernel takes at most ${MAX_CLASSES})` };
+  if (!kernelAvailable(file)) return { engine: "tfjs", note: `${file} is not built (npm run build; needs clang and lld)` };
+  return { engine: "kernel" };
+}
+
+/** How a notebook names the engine that trained a run. */
+export function engineLabel(engine: "kernel" | "tfjs", backendName: string): string {
+  return engine === "kernel" ? "the WebAssembly SIMD kernel" : `TensorFlow.js (${backendName} backend)`;
+}
+
+/** One engine's training state. */
+interface Stepper {
+  /** One update on rows order[start..end): the minibatch's summed cost and the norm of the change of W. */
+  step(order: Int32Array, start: number, end: number): { cost: number; norm: number };
+  weights(): { W: Float32Array; b: Float32Array };
+  dispose(): void;
+}
+
+function kernelStepper(o: TrainOptions, k: number): Stepper {
+  const kernel = new SoftmaxKernel(o.train, k, o.batchSize, o.W0, o.b0);
+  return {
+    step(order, start, end) {
+      const s = kernel.step(order, start, end, o.learningRate, o.momentum);
+      // A non-finite weight shows as a NaN norm, the same signal the tfjs engine gives.
+      return { cost: s.cost, norm: s.weightsFinite ? Math.sqrt(s.stepNormSq) : NaN };
+    },
+    weights: () => kernel.weights(),
+    dispose() {},
+  };
+}
+
+function tfjsStepper(o: TrainOptions, k: number, d: number): Stepper {
+  const batch = new BatchBuffers(o.batchSize, d, k);
+  let p: Params = { W: tf.tensor2d(o.W0, [k, d]), b: tf.tensor1d(o.b0) };
+  let v: Velocity = { vW: tf.zeros([k, d]), vb: tf.zeros([k]) };
+  const disposeState = () => {
+    for (const t of [p.W, p.b, v.vW, v.vb]) t.dispose();
+  };
+  return {
+    step(order, start, end) {
+      batch.fill(o.train, order, start, end);
+      const next = tf.tidy(() => {
+        // Forward once, reused by the gradient and the batch cost.
+        const z = tf.add(tf.matMul(batch.X, tf.transpose(p.W)), p.b);
+        const m = tf.max(z, 1, true);
+        const e = tf.exp(tf.sub(z, m));
+        const s = tf.sum(e, 1, true);
+        const dz = tf.sub(tf.div(e, s), batch.Y);
+        const g = { dW: tf.transpose(tf.matMul(batch.XT, dz)) as tf.Tensor2D, db: tf.sum(dz, 0) as tf.Tensor1D };
+        const c = tf.sub(tf.sum(tf.add(m, tf.log(s))), tf.sum(tf.mul(batch.Y, z)));
+        const step = momentumStep(p, v, g, o.learningRate, o.momentum);
+        return { ...step, stats: tf.stack([tf.norm(step.vW), c]) };
+      });
+      const [norm, cost] = next.stats.dataSync();
+      next.stats.dispose();
+      disposeState();
+      p = { W: next.W, b: next.b };
+      v = { vW: next.vW, vb: next.vb };
+      return { cost, norm };
+    },
+    weights: () => ({ W: Float32Array.from(p.W.dataSync()), b: Float32Array.from(p.b.dataSync()) }),
+    dispose() {
+      disposeState();
+      batch.dispose();
+    },
+  };
+}
+
 /** Minibatch gradient descent with momentum, following the report's gradient_descent. */
 export function trainSoftmax(o: TrainOptions): TrainResult {
   const k = o.train.oneHot.length / o.train.count;
   const d = o.train.images.length / o.train.count;
   validate(o, k, d);
+  const { engine } = chooseEngine(o.engine ?? "auto", k);
   const rng = new Random(o.seed);
   const B = o.batchSize;
-  const batch = new BatchBuffers(B, d, k);
+  const stepper = engine === "kernel" ? kernelStepper(o, k) : tfjsStepper(o, k, d);
   const evalBatch = new BatchBuffers(1000, d, k, false);
-  let p: Params = { W: tf.tensor2d(o.W0, [k, d]), b: tf.tensor1d(o.b0) };
-  let v: Velocity = { vW: tf.zeros([k, d]), vb: tf.zeros([k]) };
   const history: HistoryPoint[] = [];
   const record = (iteration: number, batchCost: number) => {
-    const h = {
-      iteration,
-      trainAccuracy: accuracy(p.W, p.b, o.train, evalBatch),
-      testAccuracy: o.test ? accuracy(p.W, p.b, o.test, evalBatch) : NaN,
-      batchCost,
-    };
-    history.push(h);
-    o.onRecord?.(h);
+    const { W, b } = stepper.weights();
+    const [Wt, bt] = [tf.tensor2d(W, [k, d]), tf.tensor1d(b)];
+    try {
+      const h = {
+        iteration,
+        trainAccuracy: accuracy(Wt, bt, o.train, evalBatch),
+        testAccuracy: o.test ? accuracy(Wt, bt, o.test, evalBatch) : NaN,
+        batchCost,
+      };
+      history.push(h);
+      o.onRecord?.(h);
+    } finally {
+      Wt.dispose();
+      bt.dispose();
+    }
   };
   let order = rng.permutation(o.train.count);
   let pos = 0;
@@ -149,41 +240,23 @@ export function trainSoftmax(o: TrainOptions): TrainResult {
         order = rng.permutation(o.train.count);
         pos = 0;
       }
-      batch.fill(o.train, order, pos, pos + B);
+      const s = stepper.step(order, pos, pos + B);
       pos += B;
-      const next = tf.tidy(() => {
-        // Forward once, reused by the gradient and the batch cost.
-        const z = tf.add(tf.matMul(batch.X, tf.transpose(p.W)), p.b);
-        const m = tf.max(z, 1, true);
-        const e = tf.exp(tf.sub(z, m));
-        const s = tf.sum(e, 1, true);
-        const dz = tf.sub(tf.div(e, s), batch.Y);
-        const g = { dW: tf.transpose(tf.matMul(batch.XT, dz)) as tf.Tensor2D, db: tf.sum(dz, 0) as tf.Tensor1D };
-        const c = tf.sub(tf.sum(tf.add(m, tf.log(s))), tf.sum(tf.mul(batch.Y, z)));
-        const step = momentumStep(p, v, g, o.learningRate, o.momentum);
-        return { ...step, stats: tf.stack([tf.norm(step.vW), c]) };
-      });
-      const [norm, c] = next.stats.dataSync();
-      next.stats.dispose();
-      for (const t of [p.W, p.b, v.vW, v.vb]) t.dispose();
-      p = { W: next.W, b: next.b };
-      v = { vW: next.vW, vb: next.vb };
       i++;
-      cost = c;
+      cost = s.cost;
       stepMs += performance.now() - t0;
-      if (!Number.isFinite(c)) throw new DivergenceError(i, o.learningRate, o.momentum, `the minibatch cost became ${c}`);
-      if (!Number.isFinite(norm)) throw new DivergenceError(i, o.learningRate, o.momentum, `the weights became ${norm} (norm of the step)`);
+      if (!Number.isFinite(s.cost)) throw new DivergenceError(i, o.learningRate, o.momentum, `the minibatch cost became ${s.cost}`);
+      if (!Number.isFinite(s.norm)) throw new DivergenceError(i, o.learningRate, o.momentum, `the weights became ${s.norm} (norm of the step)`);
       if (o.recordEvery > 0 && i % o.recordEvery === 0) record(i, cost);
-      if (norm <= o.epsilon) {
+      if (s.norm <= o.epsilon) {
         stoppedBy = "epsilon";
         break;
       }
     }
     if (o.recordEvery > 0 && history[history.length - 1].iteration !== i) record(i, cost);
-    return { W: Float32Array.from(p.W.dataSync()), b: Float32Array.from(p.b.dataSync()), iterations: i, stoppedBy, history, stepMs };
+    return { ...stepper.weights(), iterations: i, stoppedBy, history, stepMs, engine };
   } finally {
-    for (const t of [p.W, p.b, v.vW, v.vb]) t.dispose();
-    batch.dispose();
+    stepper.dispose();
     evalBatch.dispose();
   }
 }

@@ -1,0 +1,209 @@
+/**
+ * The Part 4/5 training step on the WebAssembly SIMD kernel of softmax-kernel.c: forward,
+ * softmax, hand-written gradient and momentum update of the softmax network, visiting only
+ * the nonzero pixels of each row.
+ *
+ * The training set stays where loadMnist put it. Each step copies its rows, a few dozen at
+ * a time, into one small buffer in the kernel's memory (so the kernel reads them from
+ * cache), as numpy's `x[idx]` copies a minibatch; of each row only the span between its
+ * first and last nonzero pixel is copied. What the kernel keeps per training set is
+ * an index of each row's nonzero pixels (2 bytes per nonzero pixel, 18 MB for MNIST's
+ * 60,000 rows), built once per set and shared by every run in the process.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../runtime/paths";
+import type { LabelledSet } from "./batches";
+
+/** Rows copied and processed together: 32 rows of 784 floats (100 KB) stay in the L2 cache. */
+const CHUNK_ROWS = 32;
+/** The kernel keeps each row's outputs in four SIMD registers. */
+export const MAX_CLASSES = 16;
+/** Pixel numbers are stored in 16 bits. */
+export const MAX_INPUTS = 65536;
+
+/** Where scripts/build-wasm.mjs puts the compiled kernel. */
+export function kernelPath(): string {
+  return path.join(projectRoot(), "lib", "dist", "models", "softmax-kernel.wasm");
+}
+
+let compiled: { file: string; module: WebAssembly.Module } | null = null;
+
+function kernelModule(file: string): WebAssembly.Module {
+  if (compiled?.file === file) return compiled.module;
+  if (!fs.existsSync(file)) {
+    throw new Error(`softmax kernel: ${file} is missing. Build it with \`npm run build\` (needs clang and lld: apt-get install clang lld)`);
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(fs.readFileSync(file));
+  } catch (e) {
+    throw new Error(`softmax kernel: ${file} is not a valid WebAssembly module (${(e as Error).message}); rebuild it with \`npm run build\``);
+  }
+  compiled = { file, module };
+  return module;
+}
+
+/** True when the compiled kernel is present. */
+export function kernelAvailable(file = kernelPath()): boolean {
+  return fs.existsSync(file);
+}
+
+/** Row r's nonzero pixels are pixels[offsets[r] .. offsets[r + 1]), in increasing order. */
+export interface NonzeroIndex {
+  offsets: Int32Array;
+  pixels: Uint16Array;
+}
+
+const indexCache = new WeakMap<Float32Array, NonzeroIndex>();
+
+/** The nonzero pixels of every row of `set` (cached per images array). */
+export function nonzeroIndex(set: LabelledSet): NonzeroIndex {
+  const cached = indexCache.get(set.images);
+  if (cached) return cached;
+  const { count, images } = set;
+  const d = images.length / count;
+  if (!Number.isInteger(d) || d < 1 || d > MAX_INPUTS) throw new Error(`nonzeroIndex: rows of ${d} inputs (the kernel takes 1..${MAX_INPUTS})`);
+  const offsets = new Int32Array(count + 1);
+  let n = 0;
+  for (let r = 0; r < count; r++) {
+    offsets[r] = n;
+    for (let o = r * d, e = o + d; o < e; o++) if (images[o] !== 0) n++;
+  }
+  offsets[count] = n;
+  const pixels = new Uint16Array(n);
+  for (let r = 0, t = 0; r < count; r++) for (let p = 0, o = r * d; p < d; p++, o++) if (images[o] !== 0) pixels[t++] = p;
+  const index = { offsets, pixels };
+  indexCache.set(images, index);
+  return index;
+}
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  softmax_rows(rows: number, xoff: number, istart: number, ilen: number, idx: number, X: number, label: number, Wt: number, b: number, G: number, gb: number, rowS: number, rowM: number, k: number): void;
+  momentum_update(n: number, w: number, v: number, g: number, rate: number, momentum: number, out: number): void;
+  zero_floats(p: number, n: number): void;
+}
+
+/** What one step reports: the summed cost of its minibatch and the squared norm of the weight step. */
+export interface KernelStepStats {
+  cost: number;
+  stepNormSq: number;
+  /** False when a weight became NaN or infinite. */
+  weightsFinite: boolean;
+}
+
+/** One training run's state (weights, velocity, gradient) in the kernel's own memory. */
+export class SoftmaxKernel {
+  readonly d: number;
+  readonly kp: number;
+  private readonly ex: KernelExports;
+  private readonly at: Record<string, number> = {};
+  private readonly index: NonzeroIndex;
+  private readonly f32: (name: string, n: number) => Float32Array;
+  private readonly i32: (name: string, n: number) => Int32Array;
+
+  /** W0 is k x d row-major (as elsewhere in lib), b0 has k entries; neither is modified. */
+  constructor(readonly set: LabelledSet, readonly k: number, readonly batchSize: number, W0: Float32Array, b0: Float32Array, file = kernelPath()) {
+    const d = set.images.length / set.count;
+    this.d = d;
+    if (!(Number.isInteger(k) && k >= 1 && k <= MAX_CLASSES)) throw new Error(`SoftmaxKernel: ${k} classes (the kernel takes 1..${MAX_CLASSES})`);
+    if (W0.length !== k * d) throw new Error(`SoftmaxKernel: W0 has ${W0.length} values, expected ${k} x ${d}`);
+    if (b0.length !== k) throw new Error(`SoftmaxKernel: b0 has ${b0.length} values, expected ${k}`);
+    for (let r = 0; r < set.count; r++) {
+      if (!(set.labels[r] < k)) throw new Error(`SoftmaxKernel: label ${set.labels[r]} of row ${r} is not a class 0..${k - 1}`);
+    }
+    this.index = nonzeroIndex(set);
+    const kp = (this.kp = 4 * Math.ceil(k / 4));
+    const B = batchSize;
+    const ex = new WebAssembly.Instance(kernelModule(file), {}).exports as unknown as KernelExports;
+    this.ex = ex;
+    // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
+    const bytes: Record<string, number> = {
+      idx: this.index.pixels.byteLength, X: CHUNK_ROWS * d * 4, xoff: B * 4, istart: B * 4, ilen: B * 4, label: B,
+      Wt: d * kp * 4, V: d * kp * 4, G: d * kp * 4, b: kp * 4, vb: kp * 4, gb: kp * 4, rowS: B * 4, rowM: B * 4, out: 16,
+    };
+    let top = ex.__heap_base.value as number;
+    for (const [name, size] of Object.entries(bytes)) {
+      top = (top + 15) & ~15;
+      this.at[name] = top;
+      top += size;
+    }
+    const have = ex.memory.buffer.byteLength;
+    if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536));
+    // Views are made on demand: growing the memory would detach views made earlier.
+    this.f32 = (name, n) => new Float32Array(ex.memory.buffer, this.at[name], n);
+    this.i32 = (name, n) => new Int32Array(ex.memory.buffer, this.at[name], n);
+    new Uint16Array(ex.memory.buffer, this.at.idx, this.index.pixels.length).set(this.index.pixels);
+    const Wt = this.f32("Wt", d * kp);
+    for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) Wt[p * kp + c] = W0[c * d + p];
+    this.f32("b", kp).set(b0);
+  }
+
+  /** Gradient of the summed cost over rows index[start..end) into G and gb; returns that cost. */
+  private accumulate(index: ArrayLike<number>, start: number, end: number): number {
+    const { ex, at, d, k, set } = this;
+    const n = end - start;
+    if (!(n >= 1 && n <= this.batchSize)) throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
+    const xoff = this.i32("xoff", n), istart = this.i32("istart", n), ilen = this.i32("ilen", n);
+    const label = new Uint8Array(ex.memory.buffer, at.label, n);
+    const X = this.f32("X", CHUNK_ROWS * d);
+    const { offsets, pixels } = this.index;
+    for (let r = 0; r < n; r++) {
+      const j = index[start + r];
+      if (!(j >= 0 && j < set.count)) throw new Error(`SoftmaxKernel: row ${j} is outside the set (0..${set.count - 1})`);
+      xoff[r] = (r % CHUNK_ROWS) * d;
+      istart[r] = offsets[j];
+      ilen[r] = offsets[j + 1] - offsets[j];
+      label[r] = set.labels[j];
+    }
+    ex.zero_floats(at.G, d * this.kp);
+    ex.zero_floats(at.gb, this.kp);
+    for (let r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
+      const r1 = Math.min(n, r0 + CHUNK_ROWS);
+      for (let r = r0; r < r1; r++) {
+        // Only the span from the first to the last nonzero pixel is read (MNIST: about 70%).
+        const j = index[start + r], first = offsets[j], last = offsets[j + 1] - 1;
+        if (last < first) continue;
+        const p0 = pixels[first], p1 = pixels[last] + 1;
+        X.set(set.images.subarray(j * d + p0, j * d + p1), (r - r0) * d + p0);
+      }
+      ex.softmax_rows(r1 - r0, at.xoff + 4 * r0, at.istart + 4 * r0, at.ilen + 4 * r0, at.idx, at.X, at.label + r0, at.Wt, at.b, at.G, at.gb, at.rowS + 4 * r0, at.rowM + 4 * r0, k);
+    }
+    const rowS = this.f32("rowS", n), rowM = this.f32("rowM", n);
+    let cost = 0;
+    for (let r = 0; r < n; r++) cost += Math.log(rowS[r]) + rowM[r];
+    return cost;
+  }
+
+  /** The hand-written gradient of the summed cost over rows index[start..end), as dW (k x d) and db. */
+  gradient(index: ArrayLike<number>, start = 0, end = index.length): { dW: Float32Array; db: Float32Array; cost: number } {
+    const cost = this.accumulate(index, start, end);
+    return { dW: this.fromPixelMajor(this.f32("G", this.d * this.kp)), db: this.f32("gb", this.k).slice(), cost };
+  }
+
+  /** One step of the report's gradient_descent on rows index[start..end). */
+  step(index: ArrayLike<number>, start: number, end: number, learningRate: number, momentum: number): KernelStepStats {
+    const { ex, at } = this;
+    const cost = this.accumulate(index, start, end);
+    ex.momentum_update(this.d * this.kp, at.Wt, at.V, at.G, learningRate, momentum, at.out);
+    const [stepNormSq, weightsBad] = this.f32("out", 2);
+    ex.momentum_update(this.kp, at.b, at.vb, at.gb, learningRate, momentum, at.out);
+    const [biasStepSq, biasBad] = this.f32("out", 2);
+    void biasStepSq; // the report's stopping rule looks at W only
+    return { cost, stepNormSq, weightsFinite: weightsBad === 0 && biasBad === 0 };
+  }
+
+  /** The current weights, W as k x d row-major, and b. */
+  weights(): { W: Float32Array; b: Float32Array } {
+    return { W: this.fromPixelMajor(this.f32("Wt", this.d * this.kp)), b: this.f32("b", this.k).slice() };
+  }
+
+  private fromPixelMajor(M: Float32Array): Float32Array {
+    const { d, k, kp } = this;
+    const out = new Float32Array(k * d);
+    for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) out[c * d + p] = M[p * kp + c];
+    return out;
+  }
+}
