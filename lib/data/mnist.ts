@@ -71,8 +71,9 @@ function loadSplit(dir: string, split: Split): MnistSplit {
   const out: MnistSplit = {
     split,
     count,
-    images: new Float32Array(count * PIXELS),
-    labels: new Uint8Array(count),
+    // Shared, so worker threads (the training kernel's helper) read the set without a copy.
+    images: new Float32Array(new SharedArrayBuffer(count * PIXELS * 4)),
+    labels: new Uint8Array(new SharedArrayBuffer(count)),
     oneHot: new Float32Array(count * DIGITS),
     originalIndex: new Int32Array(count),
     digitStart,

@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Random } from "../runtime/random";
 import { BatchBuffers, LabelledSet } from "./batches";
 import { kernelAvailable, kernelPath, MAX_CLASSES, SoftmaxKernel } from "./softmax-kernel";
+import { canShare, defaultThreads, startHalfHelper } from "./softmax-helper";
 
 /** Training produced NaN or Infinity: stop with the iteration and learning rate, never draw NaN curves. */
 export class DivergenceError extends Error {
@@ -84,6 +85,12 @@ export interface TrainOptions {
   onRecord?: (h: HistoryPoint) => void;
   /** How steps are computed (default "auto"); both engines follow the same minibatch order. */
   engine?: Engine;
+  /**
+   * Kernel engine only: 2 splits each minibatch over two threads (the default when the set
+   * is in SharedArrayBuffers and the machine has two cores). The weights are bit-identical
+   * either way.
+   */
+  threads?: 1 | 2;
 }
 
 export interface HistoryPoint {
@@ -149,7 +156,16 @@ interface Stepper {
 }
 
 function kernelStepper(o: TrainOptions, k: number): Stepper {
-  const kernel = new SoftmaxKernel(o.train, k, o.batchSize, o.W0, o.b0);
+  const threads = o.threads ?? defaultThreads(o.train);
+  if (threads === 2 && !canShare(o.train)) throw new Error("trainSoftmax: threads 2 needs a set in SharedArrayBuffers (as loadMnist's are)");
+  const helper = threads === 2 && o.batchSize >= 2 ? startHalfHelper(o.train, k, o.batchSize) : null;
+  let kernel: SoftmaxKernel;
+  try {
+    kernel = new SoftmaxKernel(o.train, k, o.batchSize, o.W0, o.b0, { helper });
+  } catch (e) {
+    helper?.dispose();
+    throw e;
+  }
   return {
     step(order, start, end) {
       const s = kernel.step(order, start, end, o.learningRate, o.momentum);
@@ -157,7 +173,7 @@ function kernelStepper(o: TrainOptions, k: number): Stepper {
       return { cost: s.cost, norm: s.weightsFinite ? Math.sqrt(s.stepNormSq) : NaN };
     },
     weights: () => kernel.weights(),
-    dispose() {},
+    dispose: () => kernel.dispose(),
   };
 }
 

@@ -170,3 +170,8 @@ void momentum_update(int n, float *w, float *v, const float *g, float rate, floa
 }
 
 void zero_floats(float *p, int n) { __builtin_memset(p, 0, (unsigned)n * sizeof(float)); }
+
+/* dst += src over n floats (a multiple of 4): the two half-minibatch gradients summed. */
+void add_floats(float *dst, const float *src, int n) {
+  for (int i = 0; i < n; i += 4) STORE(dst + i, ADD(LOAD(dst + i), LOAD(src + i)));
+}

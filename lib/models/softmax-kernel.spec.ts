@@ -6,20 +6,7 @@ import * as path from "path";
 import { Random } from "../runtime/random";
 import type { LabelledSet } from "./batches";
 import { kernelPath, nonzeroIndex, SoftmaxKernel } from "./softmax-kernel";
-
-/** n rows of d inputs, about `density` of them nonzero; row 0 is all zero and row 1 all nonzero. */
-function sparseSet(seed: number, n: number, d: number, k: number, density: number): LabelledSet {
-  const rng = new Random(seed);
-  const images = new Float32Array(n * d);
-  const oneHot = new Float32Array(n * k);
-  const labels = new Uint8Array(n);
-  for (let r = 0; r < n; r++) {
-    for (let p = 0; p < d; p++) if (r === 1 || (r !== 0 && rng.uniform() < density)) images[r * d + p] = rng.uniform();
-    labels[r] = rng.int(k);
-    oneHot[r * k + labels[r]] = 1;
-  }
-  return { count: n, images, oneHot, labels };
-}
+import { sparseSet } from "./test-problems";
 
 /** The gradient of the summed cross-entropy in float64, straight from the formulas. */
 function reference(set: LabelledSet, rows: ArrayLike<number>, W: Float32Array, b: Float32Array, k: number) {
@@ -141,9 +128,9 @@ test("bad input is named: labels, sizes, rows, and a missing or corrupt kernel f
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kernel-"));
   try {
     const missing = path.join(dir, "softmax-kernel.wasm");
-    assert.throws(() => new SoftmaxKernel(set, 3, 4, W0, b0, missing), (e: Error) => e.message.includes(`${missing} is missing`) && /apt-get install clang lld/.test(e.message));
+    assert.throws(() => new SoftmaxKernel(set, 3, 4, W0, b0, { file: missing }), (e: Error) => e.message.includes(`${missing} is missing`) && /apt-get install clang lld/.test(e.message));
     fs.writeFileSync(missing, "not wasm");
-    assert.throws(() => new SoftmaxKernel(set, 3, 4, W0, b0, missing), (e: Error) => e.message.includes(`${missing} is not a valid WebAssembly module`));
+    assert.throws(() => new SoftmaxKernel(set, 3, 4, W0, b0, { file: missing }), (e: Error) => e.message.includes(`${missing} is not a valid WebAssembly module`));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -9,6 +9,10 @@
  * first and last nonzero pixel is copied. What the kernel keeps per training set is
  * an index of each row's nonzero pixels (2 bytes per nonzero pixel, 18 MB for MNIST's
  * 60,000 rows), built once per set and shared by every run in the process.
+ *
+ * A step may use a second thread (softmax-helper.ts) for half of its minibatch; the
+ * gradient is always formed as first half + second half, so the weights are the same
+ * bit for bit with one thread or two.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -64,14 +68,15 @@ export function nonzeroIndex(set: LabelledSet): NonzeroIndex {
   const { count, images } = set;
   const d = images.length / count;
   if (!Number.isInteger(d) || d < 1 || d > MAX_INPUTS) throw new Error(`nonzeroIndex: rows of ${d} inputs (the kernel takes 1..${MAX_INPUTS})`);
-  const offsets = new Int32Array(count + 1);
+  // In SharedArrayBuffers, so a helper thread uses the same index without a copy.
+  const offsets = new Int32Array(new SharedArrayBuffer((count + 1) * 4));
   let n = 0;
   for (let r = 0; r < count; r++) {
     offsets[r] = n;
     for (let o = r * d, e = o + d; o < e; o++) if (images[o] !== 0) n++;
   }
   offsets[count] = n;
-  const pixels = new Uint16Array(n);
+  const pixels = new Uint16Array(new SharedArrayBuffer(Math.max(2, n * 2)), 0, n);
   for (let r = 0, t = 0; r < count; r++) for (let p = 0, o = r * d; p < d; p++, o++) if (images[o] !== 0) pixels[t++] = p;
   const index = { offsets, pixels };
   indexCache.set(images, index);
@@ -84,6 +89,7 @@ interface KernelExports {
   softmax_rows(rows: number, xoff: number, istart: number, ilen: number, idx: number, X: number, label: number, Wt: number, b: number, G: number, gb: number, rowS: number, rowM: number, k: number): void;
   momentum_update(n: number, w: number, v: number, g: number, rate: number, momentum: number, out: number): void;
   zero_floats(p: number, n: number): void;
+  add_floats(dst: number, src: number, n: number): void;
 }
 
 /** What one step reports: the summed cost of its minibatch and the squared norm of the weight step. */
@@ -94,35 +100,60 @@ export interface KernelStepStats {
   weightsFinite: boolean;
 }
 
+export interface KernelOptions {
+  /** The compiled kernel (default: kernelPath()). */
+  file?: string;
+  /** The set's nonzero index, when the caller already has it (a helper thread does). */
+  index?: NonzeroIndex;
+  /**
+   * A thread that does the second half of each minibatch (softmax-helper.ts); owned by the
+   * kernel from here on. With or without it the results are bit-identical (see minibatch()).
+   */
+  helper?: HalfHelper | null;
+}
+
+/** The helper thread's side of the protocol (softmax-helper.ts implements it). */
+export interface HalfHelper {
+  /** Starts the gradient of rows index[start..end) at these weights (pixel-major Wt, b). */
+  request(index: ArrayLike<number>, start: number, end: number, Wt: Float32Array, b: Float32Array): void;
+  /** Waits for it: the gradient (pixel-major, d x kp), bias gradient (kp) and summed cost. */
+  wait(): { G: Float32Array; gb: Float32Array; cost: number };
+  dispose(): void;
+}
+
 /** One training run's state (weights, velocity, gradient) in the kernel's own memory. */
 export class SoftmaxKernel {
   readonly d: number;
   readonly kp: number;
+  readonly index: NonzeroIndex;
   private readonly ex: KernelExports;
   private readonly at: Record<string, number> = {};
-  private readonly index: NonzeroIndex;
   private readonly f32: (name: string, n: number) => Float32Array;
   private readonly i32: (name: string, n: number) => Int32Array;
+  private helper: HalfHelper | null = null;
 
   /** W0 is k x d row-major (as elsewhere in lib), b0 has k entries; neither is modified. */
-  constructor(readonly set: LabelledSet, readonly k: number, readonly batchSize: number, W0: Float32Array, b0: Float32Array, file = kernelPath()) {
+  constructor(readonly set: LabelledSet, readonly k: number, readonly batchSize: number, W0: Float32Array, b0: Float32Array, options: KernelOptions = {}) {
     const d = set.images.length / set.count;
     this.d = d;
     if (!(Number.isInteger(k) && k >= 1 && k <= MAX_CLASSES)) throw new Error(`SoftmaxKernel: ${k} classes (the kernel takes 1..${MAX_CLASSES})`);
     if (W0.length !== k * d) throw new Error(`SoftmaxKernel: W0 has ${W0.length} values, expected ${k} x ${d}`);
     if (b0.length !== k) throw new Error(`SoftmaxKernel: b0 has ${b0.length} values, expected ${k}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`SoftmaxKernel: batch size ${batchSize} is not a positive integer`);
     for (let r = 0; r < set.count; r++) {
       if (!(set.labels[r] < k)) throw new Error(`SoftmaxKernel: label ${set.labels[r]} of row ${r} is not a class 0..${k - 1}`);
     }
-    this.index = nonzeroIndex(set);
+    this.index = options.index ?? nonzeroIndex(set);
     const kp = (this.kp = 4 * Math.ceil(k / 4));
     const B = batchSize;
+    const file = options.file ?? kernelPath();
     const ex = new WebAssembly.Instance(kernelModule(file), {}).exports as unknown as KernelExports;
     this.ex = ex;
     // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
     const bytes: Record<string, number> = {
       idx: this.index.pixels.byteLength, X: CHUNK_ROWS * d * 4, xoff: B * 4, istart: B * 4, ilen: B * 4, label: B,
-      Wt: d * kp * 4, V: d * kp * 4, G: d * kp * 4, b: kp * 4, vb: kp * 4, gb: kp * 4, rowS: B * 4, rowM: B * 4, out: 16,
+      Wt: d * kp * 4, V: d * kp * 4, G: d * kp * 4, G2: d * kp * 4, b: kp * 4, vb: kp * 4, gb: kp * 4, gb2: kp * 4,
+      rowS: B * 4, rowM: B * 4, out: 16,
     };
     let top = ex.__heap_base.value as number;
     for (const [name, size] of Object.entries(bytes)) {
@@ -139,13 +170,28 @@ export class SoftmaxKernel {
     const Wt = this.f32("Wt", d * kp);
     for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) Wt[p * kp + c] = W0[c * d + p];
     this.f32("b", kp).set(b0);
+    this.helper = options.helper ?? null;
   }
 
-  /** Gradient of the summed cost over rows index[start..end) into G and gb; returns that cost. */
-  private accumulate(index: ArrayLike<number>, start: number, end: number): number {
+  /** True when a helper thread does half of each minibatch. */
+  get threads(): 1 | 2 {
+    return this.helper ? 2 : 1;
+  }
+
+  /** Replaces the weights with pixel-major ones (d x kp, as the kernel holds them) and b (kp). */
+  setPixelMajor(Wt: Float32Array, b: Float32Array): void {
+    this.f32("Wt", this.d * this.kp).set(Wt);
+    this.f32("b", this.kp).set(b);
+  }
+
+  /**
+   * Gradient of the summed cost over rows index[start..end) into G and gb (pixel-major,
+   * views valid until the next call); returns them with that cost. Zero rows give zeros.
+   */
+  accumulate(index: ArrayLike<number>, start: number, end: number): { G: Float32Array; gb: Float32Array; cost: number } {
     const { ex, at, d, k, set } = this;
     const n = end - start;
-    if (!(n >= 1 && n <= this.batchSize)) throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
+    if (!(n >= 0 && n <= this.batchSize)) throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
     const xoff = this.i32("xoff", n), istart = this.i32("istart", n), ilen = this.i32("ilen", n);
     const label = new Uint8Array(ex.memory.buffer, at.label, n);
     const X = this.f32("X", CHUNK_ROWS * d);
@@ -174,19 +220,48 @@ export class SoftmaxKernel {
     const rowS = this.f32("rowS", n), rowM = this.f32("rowM", n);
     let cost = 0;
     for (let r = 0; r < n; r++) cost += Math.log(rowS[r]) + rowM[r];
-    return cost;
+    return { G: this.f32("G", d * this.kp), gb: this.f32("gb", this.kp), cost };
+  }
+
+  /**
+   * The minibatch gradient, always as (gradient of the first half) + (gradient of the
+   * second half), so one thread and two threads add the same floats in the same order.
+   * With a helper thread the second half runs there while this thread does the first.
+   */
+  private minibatch(index: ArrayLike<number>, start: number, end: number): number {
+    const { ex, at, d, kp } = this;
+    const n = end - start;
+    if (!(n >= 1 && n <= this.batchSize)) throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
+    const mid = start + Math.ceil(n / 2);
+    let second: { G: Float32Array; gb: Float32Array; cost: number };
+    let first: number;
+    if (this.helper) {
+      this.helper.request(index, mid, end, this.f32("Wt", d * kp), this.f32("b", kp));
+      first = this.accumulate(index, start, mid).cost;
+      second = this.helper.wait();
+      this.f32("G2", d * kp).set(second.G);
+      this.f32("gb2", kp).set(second.gb);
+    } else {
+      second = this.accumulate(index, mid, end);
+      this.f32("G2", d * kp).set(second.G);
+      this.f32("gb2", kp).set(second.gb);
+      first = this.accumulate(index, start, mid).cost;
+    }
+    ex.add_floats(at.G, at.G2, d * kp);
+    ex.add_floats(at.gb, at.gb2, kp);
+    return first + second.cost;
   }
 
   /** The hand-written gradient of the summed cost over rows index[start..end), as dW (k x d) and db. */
   gradient(index: ArrayLike<number>, start = 0, end = index.length): { dW: Float32Array; db: Float32Array; cost: number } {
-    const cost = this.accumulate(index, start, end);
+    const cost = this.minibatch(index, start, end);
     return { dW: this.fromPixelMajor(this.f32("G", this.d * this.kp)), db: this.f32("gb", this.k).slice(), cost };
   }
 
   /** One step of the report's gradient_descent on rows index[start..end). */
   step(index: ArrayLike<number>, start: number, end: number, learningRate: number, momentum: number): KernelStepStats {
     const { ex, at } = this;
-    const cost = this.accumulate(index, start, end);
+    const cost = this.minibatch(index, start, end);
     ex.momentum_update(this.d * this.kp, at.Wt, at.V, at.G, learningRate, momentum, at.out);
     const [stepNormSq, weightsBad] = this.f32("out", 2);
     ex.momentum_update(this.kp, at.b, at.vb, at.gb, learningRate, momentum, at.out);
@@ -198,6 +273,12 @@ export class SoftmaxKernel {
   /** The current weights, W as k x d row-major, and b. */
   weights(): { W: Float32Array; b: Float32Array } {
     return { W: this.fromPixelMajor(this.f32("Wt", this.d * this.kp)), b: this.f32("b", this.k).slice() };
+  }
+
+  /** Stops the helper thread, if any. */
+  dispose(): void {
+    this.helper?.dispose();
+    this.helper = null;
   }
 
   private fromPixelMajor(M: Float32Array): Float32Array {
