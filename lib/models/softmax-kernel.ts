@@ -61,7 +61,7 @@ export interface NonzeroIndex {
 
 const indexCache = new WeakMap<Float32Array, NonzeroIndex>();
 
-/** The nonzero pixels of every row of `set` (cached per images array). */
+/** The nonzero pixels of every row of `set`, cached per images array (so the set must not be changed afterwards). */
 export function nonzeroIndex(set: LabelledSet): NonzeroIndex {
   const cached = indexCache.get(set.images);
   if (cached) return cached;
