@@ -115,4 +115,6 @@ test("bad settings are named", () => {
   assert.throws(() => trainSoftmax(opts({ momentum: 1 })), /momentum must be in \[0, 1\), got 1/);
   assert.throws(() => trainSoftmax(opts({ batchSize: 201 })), /batchSize must be an integer in 1..200, got 201/);
   assert.throws(() => trainSoftmax(opts({ W0: new Float32Array(3) })), /W0 has 3 values, expected 4 x 12/);
+  const mislabelled = { ...set, labels: Uint8Array.from(set.labels, (l, r) => (r === 7 ? (l + 1) % 4 : l)) };
+  assert.throws(() => trainSoftmax(opts({ train: mislabelled })), new RegExp(`row 7 of the training set has label ${mislabelled.labels[7]} but one-hot row \\[`));
 });

@@ -124,12 +124,18 @@ function validate(o: TrainOptions, k: number, d: number): void {
   if (!(o.epsilon >= 0)) bad(`epsilon must be >= 0, got ${o.epsilon}`);
   if (o.b0.length !== k) bad(`b0 has ${o.b0.length} entries, expected ${k}`);
   if (o.W0.length !== k * d) bad(`W0 has ${o.W0.length} values, expected ${k} x ${d}`);
+  // The kernel reads the labels and TensorFlow.js the one-hot rows: they must agree.
+  const { labels, oneHot, count } = o.train;
+  if (labels.length !== count) bad(`the training set has ${labels.length} labels for ${count} rows`);
+  for (let r = 0; r < count; r++) {
+    if (!(labels[r] < k) || oneHot[r * k + labels[r]] !== 1) bad(`row ${r} of the training set has label ${labels[r]} but one-hot row [${oneHot.slice(r * k, r * k + k).join(", ")}]`);
+  }
 }
 
 /**
  * How a training step is computed. "kernel": the WebAssembly SIMD kernel of
- * softmax-kernel.ts (about 3 times faster; needs the compiled kernel and at most 16
- * classes). "tfjs": TensorFlow.js ops on the current backend. "auto": the kernel when it
+ * softmax-kernel.ts (several times faster, see scripts/bench-softmax.ts; needs the
+ * compiled kernel and at most 16 classes). "tfjs": TensorFlow.js ops on the current backend. "auto": the kernel when it
  * can run, else tfjs.
  */
 export type Engine = "auto" | "kernel" | "tfjs";
