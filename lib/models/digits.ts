@@ -76,7 +76,8 @@ export async function digitRun(momentum: number, opts: { fresh?: boolean; onReco
       seed: s.batchSeed,
       recordEvery: s.recordEvery,
       onRecord: opts.onRecord,
-      engine,
+      // "auto" resolves as above, and says why when it falls back to TensorFlow.js.
+      engine: "auto",
     });
     return { W: r.W, b: r.b, info: { iterations: r.iterations, stoppedBy: r.stoppedBy, history: r.history, msPerIteration: r.stepMs / Math.max(1, r.iterations), engine: r.engine } };
   };
@@ -115,9 +116,12 @@ export interface KernelCheck {
 /**
  * The WebAssembly kernel's gradient against the hand-written TensorFlow.js gradient of
  * Part 3 on the first minibatch of the Part 4 run (initial weights), so a notebook can show
- * that both engines compute the same thing on the real data.
+ * that both engines compute the same thing on the real data. Skipped, with the reason, when
+ * training does not use the kernel (it is not built).
  */
-export function kernelCheck(): KernelCheck {
+export function kernelCheck(): KernelCheck | { skipped: string } {
+  const { engine, note } = chooseEngine("auto", CLASSES);
+  if (engine !== "kernel") return { skipped: note ?? "the kernel is not used" };
   const s = DIGIT_SETTINGS;
   const { train } = loadMnist();
   const { W0, b0 } = initialWeights(s.initSeed);

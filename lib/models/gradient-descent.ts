@@ -148,6 +148,9 @@ export function chooseEngine(engine: Engine, k: number, file = kernelPath()): { 
   return { engine: "kernel" };
 }
 
+/** Fallback reasons already reported in this process (once each is enough). */
+const warned = new Set<string>();
+
 /** How a notebook names the engine that trained a run. */
 export function engineLabel(engine: "kernel" | "tfjs", backendName: string): string {
   return engine === "kernel" ? "the WebAssembly SIMD kernel" : `TensorFlow.js (${backendName} backend)`;
@@ -225,7 +228,11 @@ export function trainSoftmax(o: TrainOptions): TrainResult {
   const k = o.train.oneHot.length / o.train.count;
   const d = o.train.images.length / o.train.count;
   validate(o, k, d);
-  const { engine } = chooseEngine(o.engine ?? "auto", k);
+  const { engine, note } = chooseEngine(o.engine ?? "auto", k);
+  if (note && !warned.has(note)) {
+    warned.add(note);
+    console.warn(`trainSoftmax: training with TensorFlow.js, not the faster WebAssembly kernel: ${note}`);
+  }
   const rng = new Random(o.seed);
   const B = o.batchSize;
   const stepper = engine === "kernel" ? kernelStepper(o, k) : tfjsStepper(o, k, d);
