@@ -161,6 +161,8 @@ interface Stepper {
   /** One update on rows order[start..end): the minibatch's summed cost and the norm of the change of W. */
   step(order: Int32Array, start: number, end: number): { cost: number; norm: number };
   weights(): { W: Float32Array; b: Float32Array };
+  /** Fraction of `set` classified correctly by the current weights. */
+  accuracy(set: LabelledSet): number;
   dispose(): void;
 }
 
@@ -182,12 +184,14 @@ function kernelStepper(o: TrainOptions, k: number): Stepper {
       return { cost: s.cost, norm: s.weightsFinite ? Math.sqrt(s.stepNormSq) : NaN };
     },
     weights: () => kernel.weights(),
+    accuracy: (set) => kernel.accuracy(set),
     dispose: () => kernel.dispose(),
   };
 }
 
 function tfjsStepper(o: TrainOptions, k: number, d: number): Stepper {
   const batch = new BatchBuffers(o.batchSize, d, k);
+  const evalBatch = new BatchBuffers(1000, d, k, false);
   let p: Params = { W: tf.tensor2d(o.W0, [k, d]), b: tf.tensor1d(o.b0) };
   let v: Velocity = { vW: tf.zeros([k, d]), vb: tf.zeros([k]) };
   const disposeState = () => {
@@ -216,9 +220,11 @@ function tfjsStepper(o: TrainOptions, k: number, d: number): Stepper {
       return { cost, norm };
     },
     weights: () => ({ W: Float32Array.from(p.W.dataSync()), b: Float32Array.from(p.b.dataSync()) }),
+    accuracy: (set) => accuracy(p.W, p.b, set, evalBatch),
     dispose() {
       disposeState();
       batch.dispose();
+      evalBatch.dispose();
     },
   };
 }
@@ -236,24 +242,16 @@ export function trainSoftmax(o: TrainOptions): TrainResult {
   const rng = new Random(o.seed);
   const B = o.batchSize;
   const stepper = engine === "kernel" ? kernelStepper(o, k) : tfjsStepper(o, k, d);
-  const evalBatch = new BatchBuffers(1000, d, k, false);
   const history: HistoryPoint[] = [];
   const record = (iteration: number, batchCost: number) => {
-    const { W, b } = stepper.weights();
-    const [Wt, bt] = [tf.tensor2d(W, [k, d]), tf.tensor1d(b)];
-    try {
-      const h = {
-        iteration,
-        trainAccuracy: accuracy(Wt, bt, o.train, evalBatch),
-        testAccuracy: o.test ? accuracy(Wt, bt, o.test, evalBatch) : NaN,
-        batchCost,
-      };
-      history.push(h);
-      o.onRecord?.(h);
-    } finally {
-      Wt.dispose();
-      bt.dispose();
-    }
+    const h = {
+      iteration,
+      trainAccuracy: stepper.accuracy(o.train),
+      testAccuracy: o.test ? stepper.accuracy(o.test) : NaN,
+      batchCost,
+    };
+    history.push(h);
+    o.onRecord?.(h);
   };
   let order = rng.permutation(o.train.count);
   let pos = 0;
@@ -286,6 +284,5 @@ export function trainSoftmax(o: TrainOptions): TrainResult {
     return { ...stepper.weights(), iterations: i, stoppedBy, history, stepMs, engine };
   } finally {
     stepper.dispose();
-    evalBatch.dispose();
   }
 }

@@ -65,15 +65,15 @@ INLINE v128_t lanes_below(int q, int c) {
 
 /*
  * One row x with nonzero pixels ix[0..n) and label y, NV = kp / 4 vectors of outputs:
- *   z = b + sum_t x[ix[t]] Wt[ix[t]]     (two accumulator sets: the adds are a latency chain)
+ *   z = b + sum_t x[ix[t]] Wt[ix[t]]
  *   s = sum_c exp(z_c - max z);  d = exp(z - max z) / s - onehot(y)
  *   G[ix[t]] += x[ix[t]] d;  gb += d;  *row_s = s;  *row_m = max z - z_y
  * so the row's cost is log s + (max z - z_y).
  */
-INLINE void row_step(const float *x, const uint16_t *ix, int n, int y, const float *Wt, const float *b, float *G,
-                     v128_t *gb, float *row_s, float *row_m, int k, int NV) {
+/* z = b + sum_t x[ix[t]] Wt[ix[t]], two accumulator sets because the adds are a latency chain. */
+INLINE void row_logits(const float *x, const uint16_t *ix, int n, const float *Wt, const float *b, v128_t *z, int NV) {
   const int kp = 4 * NV;
-  v128_t z[4], u[4];
+  v128_t u[4];
   for (int q = 0; q < NV; q++) {
     z[q] = LOAD(b + 4 * q);
     u[q] = SPLAT(0.0f);
@@ -92,9 +92,16 @@ INLINE void row_step(const float *x, const uint16_t *ix, int n, int y, const flo
     const v128_t v0 = SPLAT(x[p0]);
     for (int q = 0; q < NV; q++) z[q] = ADD(z[q], MUL(v0, LOAD(Wt + p0 * kp + 4 * q)));
   }
+  for (int q = 0; q < NV; q++) z[q] = ADD(z[q], u[q]);
+}
+
+INLINE void row_step(const float *x, const uint16_t *ix, int n, int y, const float *Wt, const float *b, float *G,
+                     v128_t *gb, float *row_s, float *row_m, int k, int NV) {
+  const int kp = 4 * NV;
+  v128_t z[4];
+  row_logits(x, ix, n, Wt, b, z, NV);
   v128_t top = SPLAT(-3.4e38f);
   for (int q = 0; q < NV; q++) {
-    z[q] = ADD(z[q], u[q]);
     top = wasm_f32x4_max(top, wasm_v128_bitselect(z[q], SPLAT(-3.4e38f), lanes_below(q, k)));
   }
   const float m = max4(top);
@@ -113,7 +120,7 @@ INLINE void row_step(const float *x, const uint16_t *ix, int n, int y, const flo
     d[q] = SUB(MUL(e[q], inv_s), wasm_v128_and(SPLAT(1.0f), lanes_eq(q, y)));
     gb[q] = ADD(gb[q], d[q]);
   }
-  for (t = 0; t < n; t++) {
+  for (int t = 0; t < n; t++) {
     const int p = ix[t];
     float *g = G + p * kp;
     const v128_t v = SPLAT(x[p]);
@@ -145,6 +152,30 @@ void softmax_rows(int rows, const int32_t *xoff, const int32_t *istart, const in
     case 2: rows_step(rows, xoff, istart, ilen, idx, X, label, Wt, b, G, gb, row_s, row_m, k, 2); break;
     case 3: rows_step(rows, xoff, istart, ilen, idx, X, label, Wt, b, G, gb, row_s, row_m, k, 3); break;
     case 4: rows_step(rows, xoff, istart, ilen, idx, X, label, Wt, b, G, gb, row_s, row_m, k, 4); break;
+  }
+}
+
+INLINE void rows_predict(int rows, const int32_t *xoff, const int32_t *istart, const int32_t *ilen, const uint16_t *idx,
+                         const float *X, const float *Wt, const float *b, int32_t *pred, int k, int NV) {
+  for (int r = 0; r < rows; r++) {
+    v128_t z[4];
+    float lanes[16];
+    row_logits(X + xoff[r], idx + istart[r], ilen[r], Wt, b, z, NV);
+    for (int q = 0; q < NV; q++) STORE(lanes + 4 * q, z[q]);
+    int best = 0;
+    for (int c = 1; c < k; c++) if (lanes[c] > lanes[best]) best = c;
+    pred[r] = best;
+  }
+}
+
+/* The predicted class of each row, argmax of z (the first of equal ones, as tf.argMax). */
+void softmax_predict(int rows, const int32_t *xoff, const int32_t *istart, const int32_t *ilen, const uint16_t *idx,
+                     const float *X, const float *Wt, const float *b, int32_t *pred, int k) {
+  switch ((k + 3) / 4) {
+    case 1: rows_predict(rows, xoff, istart, ilen, idx, X, Wt, b, pred, k, 1); break;
+    case 2: rows_predict(rows, xoff, istart, ilen, idx, X, Wt, b, pred, k, 2); break;
+    case 3: rows_predict(rows, xoff, istart, ilen, idx, X, Wt, b, pred, k, 3); break;
+    case 4: rows_predict(rows, xoff, istart, ilen, idx, X, Wt, b, pred, k, 4); break;
   }
 }
 

@@ -114,6 +114,33 @@ test("a NaN or infinite weight is reported even where every pixel of the minibat
   }
 });
 
+test("accuracy: the argmax of z against the labels, on the training set and on other sets in turn", () => {
+  const k = 10, d = 50;
+  const train = sparseSet(21, 90, d, k, 0.3);
+  const rng = new Random(22);
+  const W = rng.normalArray(k * d, 0, 0.5), b = rng.normalArray(k, 0, 0.5);
+  const kernel = new SoftmaxKernel(train, k, 10, W, b);
+  const want = (set: typeof train) => {
+    let correct = 0;
+    for (let j = 0; j < set.count; j++) {
+      const z = Array.from({ length: k }, (_, c) => {
+        let s = b[c];
+        for (let p = 0; p < d; p++) s += W[c * d + p] * set.images[j * d + p];
+        return s;
+      });
+      if (z.indexOf(Math.max(...z)) === set.labels[j]) correct++;
+    }
+    return correct / set.count;
+  };
+  // Another set, a larger one (its index needs a bigger region), then the first again.
+  const small = sparseSet(23, 40, d, k, 0.3), large = sparseSet(24, 130, d, k, 0.5);
+  for (const [name, set] of [["train", train], ["small", small], ["large", large], ["small", small], ["train", train]] as const) {
+    assert.equal(kernel.accuracy(set), want(set), name);
+  }
+  assert.ok(want(large) > 0 && want(large) < 1, "a test where some rows are right and some wrong");
+  assert.throws(() => kernel.accuracy(sparseSet(25, 5, d + 1, k, 0.5)), /rows of 51 inputs, the network takes 50/);
+});
+
 test("bad input is named: labels, sizes, rows, and a missing or corrupt kernel file", () => {
   const set = sparseSet(6, 8, 4, 3, 0.5);
   const W0 = new Float32Array(12), b0 = new Float32Array(3);

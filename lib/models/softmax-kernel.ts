@@ -90,6 +90,7 @@ interface KernelExports {
   momentum_update(n: number, w: number, v: number, g: number, rate: number, momentum: number, out: number): void;
   zero_floats(p: number, n: number): void;
   add_floats(dst: number, src: number, n: number): void;
+  softmax_predict(rows: number, xoff: number, istart: number, ilen: number, idx: number, X: number, Wt: number, b: number, pred: number, k: number): void;
 }
 
 /** What one step reports: the summed cost of its minibatch and the squared norm of the weight step. */
@@ -131,6 +132,10 @@ export class SoftmaxKernel {
   private readonly f32: (name: string, n: number) => Float32Array;
   private readonly i32: (name: string, n: number) => Int32Array;
   private helper: HalfHelper | null = null;
+  /** End of the allocated part of the kernel's memory. */
+  private top = 0;
+  /** The nonzero index of another set (accuracy on a test set), and how many bytes its region holds. */
+  private evalIndex: { index: NonzeroIndex; bytes: number } | null = null;
 
   /** W0 is k x d row-major (as elsewhere in lib), b0 has k entries; neither is modified. */
   constructor(readonly set: LabelledSet, readonly k: number, readonly batchSize: number, W0: Float32Array, b0: Float32Array, options: KernelOptions = {}) {
@@ -145,24 +150,18 @@ export class SoftmaxKernel {
     }
     this.index = options.index ?? nonzeroIndex(set);
     const kp = (this.kp = 4 * Math.ceil(k / 4));
-    const B = batchSize;
+    const C = CHUNK_ROWS;
     const file = options.file ?? kernelPath();
     const ex = new WebAssembly.Instance(kernelModule(file), {}).exports as unknown as KernelExports;
     this.ex = ex;
     // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
     const bytes: Record<string, number> = {
-      idx: this.index.pixels.byteLength, X: CHUNK_ROWS * d * 4, xoff: B * 4, istart: B * 4, ilen: B * 4, label: B,
+      idx: this.index.pixels.byteLength, X: C * d * 4, xoff: C * 4, istart: C * 4, ilen: C * 4, label: C, pred: C * 4,
       Wt: d * kp * 4, V: d * kp * 4, G: d * kp * 4, G2: d * kp * 4, b: kp * 4, vb: kp * 4, gb: kp * 4, gb2: kp * 4,
-      rowS: B * 4, rowM: B * 4, out: 16,
+      rowS: C * 4, rowM: C * 4, out: 16,
     };
-    let top = ex.__heap_base.value as number;
-    for (const [name, size] of Object.entries(bytes)) {
-      top = (top + 15) & ~15;
-      this.at[name] = top;
-      top += size;
-    }
-    const have = ex.memory.buffer.byteLength;
-    if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536));
+    this.top = ex.__heap_base.value as number;
+    for (const [name, size] of Object.entries(bytes)) this.allocate(name, size);
     // Views are made on demand: growing the memory would detach views made earlier.
     this.f32 = (name, n) => new Float32Array(ex.memory.buffer, this.at[name], n);
     this.i32 = (name, n) => new Int32Array(ex.memory.buffer, this.at[name], n);
@@ -184,43 +183,82 @@ export class SoftmaxKernel {
     this.f32("b", this.kp).set(b);
   }
 
+  /** Bump allocation, 16-byte aligned for the v128 loads; growing the memory as needed. */
+  private allocate(name: string, bytes: number): void {
+    const { memory } = this.ex;
+    this.top = (this.top + 15) & ~15;
+    this.at[name] = this.top;
+    this.top += bytes;
+    if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
+  }
+
+  /**
+   * Puts rows rowOf(0), ..., rowOf(n - 1) of `set` (n <= CHUNK_ROWS; nz is its nonzero index)
+   * into the chunk: xoff, istart, ilen and label for the kernel, and into X the span of each
+   * row from its first to its last nonzero pixel (MNIST: about 70% of the row).
+   */
+  private stage(set: LabelledSet, nz: NonzeroIndex, rowOf: (r: number) => number, n: number): void {
+    const { d, at } = this;
+    const X = this.f32("X", CHUNK_ROWS * d), xoff = this.i32("xoff", n), istart = this.i32("istart", n), ilen = this.i32("ilen", n);
+    const label = new Uint8Array(this.ex.memory.buffer, at.label, n);
+    const { offsets, pixels } = nz;
+    for (let r = 0; r < n; r++) {
+      const j = rowOf(r);
+      if (!(j >= 0 && j < set.count)) throw new Error(`SoftmaxKernel: row ${j} is outside the set (0..${set.count - 1})`);
+      const first = offsets[j], last = offsets[j + 1] - 1;
+      xoff[r] = r * d;
+      istart[r] = first;
+      ilen[r] = last + 1 - first;
+      label[r] = set.labels[j];
+      if (last >= first) X.set(set.images.subarray(j * d + pixels[first], j * d + pixels[last] + 1), r * d + pixels[first]);
+    }
+  }
+
   /**
    * Gradient of the summed cost over rows index[start..end) into G and gb (pixel-major,
    * views valid until the next call); returns them with that cost. Zero rows give zeros.
    */
   accumulate(index: ArrayLike<number>, start: number, end: number): { G: Float32Array; gb: Float32Array; cost: number } {
-    const { ex, at, d, k, set } = this;
+    const { ex, at, d, k, kp } = this;
     const n = end - start;
     if (!(n >= 0 && n <= this.batchSize)) throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
-    const xoff = this.i32("xoff", n), istart = this.i32("istart", n), ilen = this.i32("ilen", n);
-    const label = new Uint8Array(ex.memory.buffer, at.label, n);
-    const X = this.f32("X", CHUNK_ROWS * d);
-    const { offsets, pixels } = this.index;
-    for (let r = 0; r < n; r++) {
-      const j = index[start + r];
-      if (!(j >= 0 && j < set.count)) throw new Error(`SoftmaxKernel: row ${j} is outside the set (0..${set.count - 1})`);
-      xoff[r] = (r % CHUNK_ROWS) * d;
-      istart[r] = offsets[j];
-      ilen[r] = offsets[j + 1] - offsets[j];
-      label[r] = set.labels[j];
-    }
-    ex.zero_floats(at.G, d * this.kp);
-    ex.zero_floats(at.gb, this.kp);
-    for (let r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
-      const r1 = Math.min(n, r0 + CHUNK_ROWS);
-      for (let r = r0; r < r1; r++) {
-        // Only the span from the first to the last nonzero pixel is read (MNIST: about 70%).
-        const j = index[start + r], first = offsets[j], last = offsets[j + 1] - 1;
-        if (last < first) continue;
-        const p0 = pixels[first], p1 = pixels[last] + 1;
-        X.set(set.images.subarray(j * d + p0, j * d + p1), (r - r0) * d + p0);
-      }
-      ex.softmax_rows(r1 - r0, at.xoff + 4 * r0, at.istart + 4 * r0, at.ilen + 4 * r0, at.idx, at.X, at.label + r0, at.Wt, at.b, at.G, at.gb, at.rowS + 4 * r0, at.rowM + 4 * r0, k);
-    }
-    const rowS = this.f32("rowS", n), rowM = this.f32("rowM", n);
+    ex.zero_floats(at.G, d * kp);
+    ex.zero_floats(at.gb, kp);
     let cost = 0;
-    for (let r = 0; r < n; r++) cost += Math.log(rowS[r]) + rowM[r];
-    return { G: this.f32("G", d * this.kp), gb: this.f32("gb", this.kp), cost };
+    for (let r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
+      const m = Math.min(CHUNK_ROWS, n - r0);
+      this.stage(this.set, this.index, (r) => index[start + r0 + r], m);
+      ex.softmax_rows(m, at.xoff, at.istart, at.ilen, at.idx, at.X, at.label, at.Wt, at.b, at.G, at.gb, at.rowS, at.rowM, k);
+      const rowS = this.f32("rowS", m), rowM = this.f32("rowM", m);
+      for (let r = 0; r < m; r++) cost += Math.log(rowS[r]) + rowM[r];
+    }
+    return { G: this.f32("G", d * kp), gb: this.f32("gb", kp), cost };
+  }
+
+  /** Fraction of `set` (the training set or another with the same inputs) whose argmax of z is its label. */
+  accuracy(set: LabelledSet): number {
+    const { ex, at, d, k } = this;
+    if (set.images.length !== set.count * d) throw new Error(`SoftmaxKernel.accuracy: rows of ${set.images.length / set.count} inputs, the network takes ${d}`);
+    let nz = this.index, idxAt = at.idx;
+    if (set.images !== this.set.images) {
+      // Another set's index goes into a region of its own, copied once while it is the same set.
+      nz = nonzeroIndex(set);
+      if (this.evalIndex?.index !== nz) {
+        if (!this.evalIndex || this.evalIndex.bytes < nz.pixels.byteLength) this.allocate("evalIdx", nz.pixels.byteLength);
+        new Uint16Array(ex.memory.buffer, at.evalIdx, nz.pixels.length).set(nz.pixels);
+        this.evalIndex = { index: nz, bytes: Math.max(nz.pixels.byteLength, this.evalIndex?.bytes ?? 0) };
+      }
+      idxAt = at.evalIdx;
+    }
+    let correct = 0;
+    for (let r0 = 0; r0 < set.count; r0 += CHUNK_ROWS) {
+      const m = Math.min(CHUNK_ROWS, set.count - r0);
+      this.stage(set, nz, (r) => r0 + r, m);
+      ex.softmax_predict(m, at.xoff, at.istart, at.ilen, idxAt, at.X, at.Wt, at.b, at.pred, k);
+      const pred = this.i32("pred", m);
+      for (let r = 0; r < m; r++) if (pred[r] === set.labels[r0 + r]) correct++;
+    }
+    return correct / set.count;
   }
 
   /**
