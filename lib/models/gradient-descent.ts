@@ -7,8 +7,8 @@
  *
  * Plain gradient descent is momentum 0. The gradient is the hand-written one of
  * softmax.ts, computed by the WebAssembly kernel of softmax-kernel.ts or by TensorFlow.js
- * ops (the `engine` option); accuracies on the whole training and test sets are recorded every
- * `recordEvery` iterations (evaluating 70,000 images every step would cost more than
+ * ops (the `engine` option); accuracies on the whole training and test sets are recorded
+ * every `recordEvery` iterations (evaluating 70,000 images every step would cost more than
  * the training itself).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -135,8 +135,8 @@ function validate(o: TrainOptions, k: number, d: number): void {
 /**
  * How a training step is computed. "kernel": the WebAssembly SIMD kernel of
  * softmax-kernel.ts (several times faster, see scripts/bench-softmax.ts; needs the
- * compiled kernel and at most 16 classes). "tfjs": TensorFlow.js ops on the current backend. "auto": the kernel when it
- * can run, else tfjs.
+ * compiled kernel and at most 16 classes). "tfjs": TensorFlow.js ops on the current
+ * backend. "auto": the kernel when it can run, else tfjs.
  */
 export type Engine = "auto" | "kernel" | "tfjs";
 
