@@ -7,17 +7,18 @@
  *
  *   npm run bench:backbones [-- --images 32 --batch 16]
  */
-import { initBackend } from "../lib/runtime/backend";
-import { Random } from "../lib/runtime/random";
-import { Backbone, RgbImage } from "../lib/models/backbones/backbone";
-import { MobileNetV2 } from "../lib/models/backbones/mobilenet";
-import { FaceDescriptor } from "../lib/models/backbones/face-descriptor";
-import { AlexNet, AlexNetWeights, alexNetWeightShapes, BVLC_ALEXNET } from "../lib/models/backbones/alexnet";
+import { initBackend } from "@csc411/lib/runtime";
+import { Random } from "@csc411/lib/runtime";
+import { Backbone, RgbImage } from "@csc411/lib/models/backbones";
+import { MobileNetV2 } from "@csc411/lib/models/backbones";
+import { FaceDescriptor } from "@csc411/lib/models/backbones";
+import { AlexNet, AlexNetWeights, alexNetWeightShapes, BVLC_ALEXNET } from "@csc411/lib/models/backbones";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${process.argv[i + 1]}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`--${name} must be a positive integer, got ${process.argv[i + 1]}`);
   return v;
 }
 
@@ -26,7 +27,11 @@ const BATCH = arg("batch", 16);
 
 function images(n: number, rng: Random): RgbImage[] {
   // 227x227 like the face crops, so every backbone pays its own resize.
-  return Array.from({ length: n }, () => ({ width: 227, height: 227, data: Float32Array.from({ length: 227 * 227 * 3 }, () => rng.uniform()) }));
+  return Array.from({ length: n }, () => ({
+    width: 227,
+    height: 227,
+    data: Float32Array.from({ length: 227 * 227 * 3 }, () => rng.uniform()),
+  }));
 }
 
 function randomAlexNetWeights(rng: Random): AlexNetWeights {
@@ -62,7 +67,11 @@ async function main(): Promise<void> {
     }
   };
   const mobile = await MobileNetV2.load();
-  await run("MobileNetV2 (nsfwjs)", mobile, mobile.layers.map((l) => l.name));
+  await run(
+    "MobileNetV2 (nsfwjs)",
+    mobile,
+    mobile.layers.map((l) => l.name),
+  );
   mobile.dispose();
   const face = await FaceDescriptor.load();
   await run("face-api ResNet-34", face, ["descriptor"]);
@@ -74,7 +83,9 @@ async function main(): Promise<void> {
   console.log(`\n| backbone | layer | features | images/s | ms/image | vs MobileNetV2 out_relu |`);
   console.log(`|---|---|---:|---:|---:|---:|`);
   for (const r of rows) {
-    console.log(`| ${r.backbone} | ${r.layer} | ${r.dim} | ${r.rate.toFixed(2)} | ${(1000 / r.rate).toFixed(1)} | ${(r.rate / ref).toFixed(2)}x |`);
+    console.log(
+      `| ${r.backbone} | ${r.layer} | ${r.dim} | ${r.rate.toFixed(2)} | ${(1000 / r.rate).toFixed(1)} | ${(r.rate / ref).toFixed(2)}x |`,
+    );
   }
 }
 

@@ -5,15 +5,19 @@
  * time ratio naive / backprop beside the operation-count ratio (a machine-independent
  * reference for what the time ratio should be if every counted operation cost the same).
  */
-import { profile } from "../lib/runtime/profile";
-import { measure } from "../lib/models/backprop-cost";
-import { runStudy, slopeRows, studyConfig, countMismatches } from "../lib/models/backprop-study";
+import { profile } from "@csc411/lib/runtime";
+import { measure } from "@csc411/lib/models/fcnet";
+import { runStudy, slopeRows, studyConfig, countMismatches } from "@csc411/lib/experiments/backprop";
 
 const p = profile();
 const cfg = studyConfig(p);
 const t0 = performance.now();
-const results = runStudy(cfg, (s, k, n) => console.error(`sweep ${k + 1}/${n} done (${((performance.now() - t0) / 1000).toFixed(1)} s)`));
-console.log(`profile ${p}; ${((performance.now() - t0) / 1000).toFixed(1)} s for all sweeps; rows whose count differs from the closed form: ${countMismatches(results).length}`);
+const results = runStudy(cfg, (s, k, n) =>
+  console.error(`sweep ${k + 1}/${n} done (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+);
+console.log(
+  `profile ${p}; ${((performance.now() - t0) / 1000).toFixed(1)} s for all sweeps; rows whose count differs from the closed form: ${countMismatches(results).length}`,
+);
 console.table(
   slopeRows(results).map((r) => ({
     sweep: r.sweep,
@@ -25,7 +29,20 @@ console.table(
   })),
 );
 
-const sizes: [number, number][] = p === "quick" ? [[4, 4], [8, 4], [4, 7]] : [[4, 4], [8, 4], [16, 4], [4, 7], [4, 9]];
+const sizes: [number, number][] =
+  p === "quick"
+    ? [
+        [4, 4],
+        [8, 4],
+        [4, 7],
+      ]
+    : [
+        [4, 4],
+        [8, 4],
+        [16, 4],
+        [4, 7],
+        [4, 9],
+      ];
 const timing = cfg.timing;
 console.table(
   sizes.map(([K, N]) => {

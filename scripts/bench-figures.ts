@@ -7,9 +7,18 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Figure, barChart, contourPaths, imageGrid, learningCurves, lineChart, renderPng, weightImages } from "../lib/plots/figures";
-import { closeBrowser, warmUp } from "../lib/plots/render";
-import { Random } from "../lib/runtime/random";
+import {
+  Figure,
+  barChart,
+  contourPaths,
+  imageGrid,
+  learningCurves,
+  lineChart,
+  renderPng,
+  weightImages,
+} from "@csc411/lib/plots";
+import { closeBrowser, warmUp } from "@csc411/lib/plots";
+import { Random } from "@csc411/lib/runtime";
 
 const TARGET_MS = 200;
 
@@ -25,12 +34,17 @@ export function sampleFigures(seed = 1): Record<string, Figure> {
   const curve = (rate: number, top: number) => epochs.map((e) => top * (1 - Math.exp(-e / rate)) + 0.01 * rng.normal());
   const weights = Array.from({ length: 10 }, () => Float32Array.from({ length: 784 }, () => 0.1 * rng.normal()));
   const hidden = Array.from({ length: 12 }, () => Float32Array.from({ length: 32 * 32 }, () => rng.normal()));
-  const digits = Array.from({ length: 20 }, () => Float32Array.from({ length: 784 }, () => (rng.uniform() > 0.8 ? rng.uniform() : 0)));
+  const digits = Array.from({ length: 20 }, () =>
+    Float32Array.from({ length: 784 }, () => (rng.uniform() > 0.8 ? rng.uniform() : 0)),
+  );
   const faces = Array.from({ length: 6 }, () => Float32Array.from({ length: 32 * 32 * 3 }, () => rng.uniform()));
   const grid = Array.from({ length: 81 }, (_, i) => -2 + (4 * i) / 80);
   const z = grid.map((y) => grid.map((x) => x * x + 4 * y * y));
   const path = (decay: number, turn: number): [number, number][] =>
-    Array.from({ length: 20 }, (_, i) => [1.8 * Math.pow(decay, i) * Math.cos(turn * i), 0.9 * Math.pow(decay, i) * Math.cos(1.3 * turn * i)]);
+    Array.from({ length: 20 }, (_, i) => [
+      1.8 * Math.pow(decay, i) * Math.cos(turn * i),
+      0.9 * Math.pow(decay, i) * Math.cos(1.3 * turn * i),
+    ]);
   return {
     learningCurves: learningCurves({
       title: "Learning curves",
@@ -42,10 +56,38 @@ export function sampleFigures(seed = 1): Record<string, Figure> {
         { name: "test", x: epochs, y: curve(25, 0.91) },
       ],
     }),
-    weightImages: weightImages({ title: "Weights going into each output", images: weights, width: 28, height: 28, titles: weights.map((_, d) => `digit ${d}`) }),
-    hiddenUnits: weightImages({ title: "Hidden units", images: hidden, width: 32, height: 32, titles: hidden.map((_, k) => `unit ${k}`), cols: 6 }),
-    digits: imageGrid({ title: "MNIST digits", images: digits, width: 28, height: 28, cols: 10, titles: digits.map((_, k) => String(k % 10)) }),
-    faces: imageGrid({ title: "Faces", images: faces, width: 32, height: 32, cols: 3, channels: 3, titles: ["bracco", "gilpin", "harmon", "baldwin", "hader", "carell"] }),
+    weightImages: weightImages({
+      title: "Weights going into each output",
+      images: weights,
+      width: 28,
+      height: 28,
+      titles: weights.map((_, d) => `digit ${d}`),
+    }),
+    hiddenUnits: weightImages({
+      title: "Hidden units",
+      images: hidden,
+      width: 32,
+      height: 32,
+      titles: hidden.map((_, k) => `unit ${k}`),
+      cols: 6,
+    }),
+    digits: imageGrid({
+      title: "MNIST digits",
+      images: digits,
+      width: 28,
+      height: 28,
+      cols: 10,
+      titles: digits.map((_, k) => String(k % 10)),
+    }),
+    faces: imageGrid({
+      title: "Faces",
+      images: faces,
+      width: 32,
+      height: 32,
+      cols: 3,
+      channels: 3,
+      titles: ["bracco", "gilpin", "harmon", "baldwin", "hader", "carell"],
+    }),
     contour: contourPaths({
       title: "Cost surface with trajectories",
       xTitle: "w1",
@@ -94,7 +136,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await warmUp();
   const startup = performance.now() - t0;
-  console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores (numbers scale with it)`);
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} on ${os.cpus().length} cores (numbers scale with it)`,
+  );
   console.log(`browser start-up + plotly load: ${startup.toFixed(0)} ms (once per process)`);
   // Reference in the same run: the cheapest possible figure, i.e. the fixed cost of a render round trip.
   const trivial = lineChart({ title: "", xTitle: "", yTitle: "", series: [{ name: "a", x: [0], y: [0] }] });
@@ -106,7 +153,9 @@ async function main(): Promise<void> {
   }
   const ref = median(refTimes);
   console.log(`reference (one-point line chart): ${ref.toFixed(1)} ms median`);
-  console.log(`${"figure".padEnd(16)} ${"size".padEnd(9)} ${"median ms".padStart(9)} ${"min".padStart(6)} ${"max".padStart(6)}  vs ${TARGET_MS} ms`);
+  console.log(
+    `${"figure".padEnd(16)} ${"size".padEnd(9)} ${"median ms".padStart(9)} ${"min".padStart(6)} ${"max".padStart(6)}  vs ${TARGET_MS} ms`,
+  );
   const medians: number[] = [];
   for (const [name, fig] of Object.entries(sampleFigures())) {
     const times: number[] = [];
@@ -121,7 +170,11 @@ async function main(): Promise<void> {
     const w = fig.layout.width ?? 720;
     const h = fig.layout.height ?? 450;
     console.log(
-      `${name.padEnd(16)} ${`${w}x${h}`.padEnd(9)} ${m.toFixed(1).padStart(9)} ${Math.min(...times).toFixed(1).padStart(6)} ${Math.max(...times).toFixed(1).padStart(6)}  ${(m / TARGET_MS).toFixed(2)}x of target, ${(m / ref).toFixed(1)}x reference`,
+      `${name.padEnd(16)} ${`${w}x${h}`.padEnd(9)} ${m.toFixed(1).padStart(9)} ${Math.min(...times)
+        .toFixed(1)
+        .padStart(6)} ${Math.max(...times)
+        .toFixed(1)
+        .padStart(6)}  ${(m / TARGET_MS).toFixed(2)}x of target, ${(m / ref).toFixed(1)}x reference`,
     );
     if (out && png) {
       fs.mkdirSync(out, { recursive: true });
@@ -129,7 +182,9 @@ async function main(): Promise<void> {
     }
   }
   const overall = median(medians);
-  console.log(`median over kinds: ${overall.toFixed(1)} ms per figure = ${(overall / TARGET_MS).toFixed(2)} of the ${TARGET_MS} ms target; start-up = ${(startup / overall).toFixed(0)} figures`);
+  console.log(
+    `median over kinds: ${overall.toFixed(1)} ms per figure = ${(overall / TARGET_MS).toFixed(2)} of the ${TARGET_MS} ms target; start-up = ${(startup / overall).toFixed(0)} figures`,
+  );
   await closeBrowser();
 }
 

@@ -17,10 +17,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { initBackend } from "../lib/runtime/backend";
-import { loadMnist } from "../lib/data/mnist";
-import { Engine, trainSoftmax } from "../lib/models/gradient-descent";
-import { Random, xavierNormal } from "../lib/runtime/random";
+import { initBackend } from "@csc411/lib/runtime";
+import { loadMnist } from "@csc411/lib/data/mnist";
+import { Engine, trainSoftmax } from "@csc411/lib/models/softmax";
+import { Random, xavierNormal } from "@csc411/lib/runtime";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,19 +58,35 @@ function engineMs(train: ReturnType<typeof loadMnist>["train"], engine: Engine, 
 /** Writes the training set as raw float32 files for the numpy side; returns the folder. */
 function writeForNumpy(train: ReturnType<typeof loadMnist>["train"]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-softmax-"));
-  fs.writeFileSync(path.join(dir, "images.f32"), Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength));
-  fs.writeFileSync(path.join(dir, "labels.f32"), Buffer.from(train.oneHot.buffer, train.oneHot.byteOffset, train.oneHot.byteLength));
+  fs.writeFileSync(
+    path.join(dir, "images.f32"),
+    Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength),
+  );
+  fs.writeFileSync(
+    path.join(dir, "labels.f32"),
+    Buffer.from(train.oneHot.buffer, train.oneHot.byteOffset, train.oneHot.byteLength),
+  );
   return dir;
 }
 
 function numpyMs(dir: string, count: number): { ms: number; numpy: string } {
   const script = path.join(__dirname, "bench_softmax_numpy.py");
-  const args = [script, path.join(dir, "images.f32"), path.join(dir, "labels.f32"), String(count), String(ITERATIONS), "3"];
+  const args = [
+    script,
+    path.join(dir, "images.f32"),
+    path.join(dir, "labels.f32"),
+    String(count),
+    String(ITERATIONS),
+    "3",
+  ];
   try {
     const out = execFileSync(PYTHON, args, { encoding: "utf8" });
     return JSON.parse(out.trim().split("\n").pop()!);
   } catch (e) {
-    throw new Error(`numpy reference failed under ${PYTHON} (is python3-numpy installed? apt-get install python3-numpy): ${(e as Error).message}`);
+    throw new Error(
+      `numpy reference failed under ${PYTHON} (is python3-numpy installed? apt-get install python3-numpy): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -96,14 +112,20 @@ async function main() {
   const best = (k: keyof (typeof rounds)[0]) => Math.min(...rounds.map((r) => r[k]));
   const runs = (k: keyof (typeof rounds)[0]) => rounds.map((r) => r[k].toFixed(3)).join(", ");
   const threads = process.env.OPENBLAS_NUM_THREADS ?? `default (${os.cpus().length} cores)`;
-  console.log(`softmax training step: batch ${BATCH}, 784 -> 10, momentum update, ${ITERATIONS} iterations x ${ROUNDS} rounds, ${(FLOP_PER_STEP / 1e6).toFixed(1)} MFLOP/step`);
+  console.log(
+    `softmax training step: batch ${BATCH}, 784 -> 10, momentum update, ${ITERATIONS} iterations x ${ROUNDS} rounds, ${(FLOP_PER_STEP / 1e6).toFixed(1)} MFLOP/step`,
+  );
   const line = (name: string, k: keyof (typeof rounds)[0], note = "") =>
-    console.log(`  ${name.padEnd(24)} ${best(k).toFixed(3).padStart(7)} ms/iter  ${gflops(best(k)).toFixed(2).padStart(6)} GFLOP/s  ratio to numpy ${(best(k) / best("numpy")).toFixed(2)}  (rounds: ${runs(k)})${note}`);
+    console.log(
+      `  ${name.padEnd(24)} ${best(k).toFixed(3).padStart(7)} ms/iter  ${gflops(best(k)).toFixed(2).padStart(6)} GFLOP/s  ratio to numpy ${(best(k) / best("numpy")).toFixed(2)}  (rounds: ${runs(k)})${note}`,
+    );
   line("wasm kernel, 2 threads", "kernel2", ", counted dense");
   line("wasm kernel, 1 thread", "kernel", ", counted dense");
   line(`tfjs ${backend.name}`, "tfjs");
   line(`numpy ${numpyVersion}`, "numpy", `, OpenBLAS threads: ${threads}`);
-  console.log(`  kernel (2 threads, as trainSoftmax runs by default) / numpy within each round: ${rounds.map((r) => (r.kernel2 / r.numpy).toFixed(2)).join(", ")} (below 1 is faster than numpy)`);
+  console.log(
+    `  kernel (2 threads, as trainSoftmax runs by default) / numpy within each round: ${rounds.map((r) => (r.kernel2 / r.numpy).toFixed(2)).join(", ")} (below 1 is faster than numpy)`,
+  );
 }
 
 main().catch((e) => {

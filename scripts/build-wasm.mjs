@@ -12,8 +12,18 @@ const required = process.argv.includes("--required");
 
 // No libc: the kernels use only SIMD arithmetic and memset. Exports are the C functions
 // that softmax-kernel.ts calls, plus the memory and where the free heap starts.
-const FLAGS = ["--target=wasm32", "-O3", "-msimd128", "-mbulk-memory", "-nostdlib", "-Wall", "-Werror",
-  "-Wl,--no-entry", "-Wl,--export-dynamic", "-Wl,--export=__heap_base"];
+const FLAGS = [
+  "--target=wasm32",
+  "-O3",
+  "-msimd128",
+  "-mbulk-memory",
+  "-nostdlib",
+  "-Wall",
+  "-Werror",
+  "-Wl,--no-entry",
+  "-Wl,--export-dynamic",
+  "-Wl,--export=__heap_base",
+];
 
 function sources(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -28,13 +38,18 @@ function sources(dir, out = []) {
 const stale = sources(lib)
   .map((src) => ({ src, out: join(lib, "dist", relative(lib, src)).replace(/\.c$/, ".wasm") }))
   // Also rebuilt when this script (its flags) changed.
-  .filter(({ src, out }) => !existsSync(out) || statSync(out).mtimeMs < Math.max(statSync(src).mtimeMs, statSync(new URL(import.meta.url)).mtimeMs));
+  .filter(
+    ({ src, out }) =>
+      !existsSync(out) ||
+      statSync(out).mtimeMs < Math.max(statSync(src).mtimeMs, statSync(new URL(import.meta.url)).mtimeMs),
+  );
 if (stale.length === 0) process.exit(0);
 
 const clang = spawnSync("clang", ["--version"], { encoding: "utf8" });
 const lld = spawnSync("wasm-ld", ["--version"], { encoding: "utf8" });
 if (clang.error || lld.error) {
-  const msg = `build-wasm: clang and wasm-ld are needed to build ${stale.map((s) => relative(root, s.src)).join(", ")} ` +
+  const msg =
+    `build-wasm: clang and wasm-ld are needed to build ${stale.map((s) => relative(root, s.src)).join(", ")} ` +
     `(Debian: apt-get install clang lld)`;
   if (required) {
     console.error(msg);

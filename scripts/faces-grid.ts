@@ -2,10 +2,10 @@
  * Runs (or resumes) the Part 8 grid search outside the notebook, e.g. ahead of a full
  * notebook run; the notebook then finds every configuration done. Profile from REPORT_PROFILE.
  */
-import { loadFaceSplits } from "../lib/data/faces";
-import { gridDataBySize, gridResultsFile, part8Space } from "../lib/models/face-experiment";
-import { bestResult, gridConfigs, runGridSearch } from "../lib/models/grid-search";
-import { profile } from "../lib/runtime/profile";
+import { loadFaceSplits } from "@csc411/lib/data/faces";
+import { gridDataBySize, gridResultsFile, part8Space } from "@csc411/lib/experiments/faces";
+import { bestResult, gridConfigs, runGridSearch } from "@csc411/lib/models/mlp";
+import { profile } from "@csc411/lib/runtime";
 
 async function main() {
   const seed = Number(process.env.FACES_SEED ?? 0);
@@ -18,7 +18,9 @@ async function main() {
     seed,
   });
   const best = bestResult(results);
-  console.log(`wall ${((performance.now() - t0) / 1000).toFixed(1)} s; best ${best.key}: validation ${best.validationAccuracy.toFixed(4)}, test ${best.testAccuracy.toFixed(4)}`);
+  console.log(
+    `wall ${((performance.now() - t0) / 1000).toFixed(1)} s; best ${best.key}: validation ${best.validationAccuracy.toFixed(4)}, test ${best.testAccuracy.toFixed(4)}`,
+  );
 }
 
 main().catch((e) => {

@@ -3,7 +3,7 @@
  * then prints the per-actor split sizes. Source: FACESCRUB_LIST / FACESCRUB_MIRROR, or
  * the mirror at ../shared/facescrub when neither is set.
  */
-import { ACTORS, loadFaceSplits, prepareFaces } from "../lib/data/faces";
+import { ACTORS, loadFaceSplits, prepareFaces } from "@csc411/lib/data/faces";
 
 async function main() {
   await prepareFaces();

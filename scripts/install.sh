@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=(chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-numpy poppler-utils clang lld)
+APT_PACKAGES=(chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-numpy python3-venv poppler-utils clang lld)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -37,6 +37,18 @@ else
   echo "install: node_modules up to date"
 fi
 
-npx tsc -b lib
+# The project's Python environment: JupyterLab, Notebook 7, nbconvert, plotly's renderer, and
+# the current numpy and PyTorch for the benchmarks and parity tests, all pinned. --retries 0:
+# where an index is configured beside an unreachable PyPI, pip otherwise waits out retries.
+if [ ! -x .venv/bin/python ] || ! cmp -s jupyter/requirements.txt .venv/requirements.txt; then
+  echo "install: Python environment .venv (jupyter/requirements.txt)"
+  /usr/bin/python3 -m venv .venv
+  .venv/bin/pip install --quiet --retries 0 --disable-pip-version-check -r jupyter/requirements.txt
+  cp jupyter/requirements.txt .venv/requirements.txt
+else
+  echo "install: Python environment .venv up to date"
+fi
+
+npx tsc -b lib tools
 node scripts/build-wasm.mjs --required
 bash scripts/setup-jupyter.sh

@@ -1,4 +1,4 @@
-// `npm test`: type-checks everything, then runs every *.spec.ts beside lib modules and every
+// `npm test`: type-checks, lints and format-checks everything, then runs every *.spec.ts beside lib modules and every
 // test/*.test.ts (which include each notebook executed in the quick profile and one notebook
 // through `jupyter nbconvert --execute`) in node's test runner.
 import { spawnSync } from "node:child_process";
@@ -27,11 +27,20 @@ function run(cmd, args, env = process.env) {
 }
 
 const only = process.argv.slice(2);
-run("npx", ["tsc", "-b", "lib"]);
+run("npx", ["tsc", "-b", "lib", "tools"]);
 run(process.execPath, ["scripts/build-wasm.mjs", "--required"]);
 run("npx", ["tsc", "-p", "tsconfig.json"]);
-const files = [...find(join(root, "lib"), /\.spec\.ts$/), ...find(join(root, "test"), /\.test\.ts$/)]
+run("npx", ["eslint", "."]);
+run("npx", ["prettier", "--check", "--log-level", "warn", "."]);
+const files = [
+  ...find(join(root, "lib"), /\.spec\.ts$/),
+  ...find(join(root, "tools"), /\.spec\.ts$/),
+  ...find(join(root, "test"), /\.test\.ts$/),
+]
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 console.log(`test: ${files.length} test files`);
-run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { ...process.env, REPORT_PROFILE: "quick" });
+run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+  ...process.env,
+  REPORT_PROFILE: "quick",
+});

@@ -10,7 +10,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readAlexNetWeights } from "../lib/models/backbones/alexnet";
+import { readAlexNetWeights } from "@csc411/lib/models/backbones";
 
 const root = path.resolve(__dirname, "..");
 const PYTHON = "/usr/bin/python3";
@@ -27,33 +27,46 @@ for k in ("conv4", "fc8"):
     print(k, repr(float(net[k][0].flat[12345])), repr(float(net[k][1][-1])))
 `;
 
-test("bvlc_alexnet.npy -> scripts/alexnet-weights.py -> readAlexNetWeights keeps every value", { timeout: 120_000 }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alexnet-weights-"));
-  try {
-    const source = path.join(dir, "bvlc_alexnet.npy");
-    const made = spawnSync(PYTHON, ["-c", MAKE_SOURCE, source], { encoding: "utf8" });
-    assert.equal(made.status, 0, made.stderr);
-    const conv = spawnSync(PYTHON, [path.join(root, "scripts", "alexnet-weights.py"), source, path.join(dir, "out")], { encoding: "utf8" });
-    assert.equal(conv.status, 0, conv.stderr);
-    assert.equal(conv.stdout.trim().split("\n").length, 16);
-    const w = readAlexNetWeights(path.join(dir, "out"));
-    for (const line of made.stdout.trim().split("\n")) {
-      const [layer, wValue, bValue] = line.split(" ");
-      assert.equal(w.get(`${layer}_W`)!.data[12345], Number(wValue), `${layer}_W[12345]`);
-      const b = w.get(`${layer}_b`)!.data;
-      assert.equal(b[b.length - 1], Number(bValue), `${layer}_b[-1]`);
+test(
+  "bvlc_alexnet.npy -> scripts/alexnet-weights.py -> readAlexNetWeights keeps every value",
+  { timeout: 120_000 },
+  () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alexnet-weights-"));
+    try {
+      const source = path.join(dir, "bvlc_alexnet.npy");
+      const made = spawnSync(PYTHON, ["-c", MAKE_SOURCE, source], { encoding: "utf8" });
+      assert.equal(made.status, 0, made.stderr);
+      const conv = spawnSync(
+        PYTHON,
+        [path.join(root, "scripts", "alexnet-weights.py"), source, path.join(dir, "out")],
+        { encoding: "utf8" },
+      );
+      assert.equal(conv.status, 0, conv.stderr);
+      assert.equal(conv.stdout.trim().split("\n").length, 16);
+      const w = readAlexNetWeights(path.join(dir, "out"));
+      for (const line of made.stdout.trim().split("\n")) {
+        const [layer, wValue, bValue] = line.split(" ");
+        assert.equal(w.get(`${layer}_W`)!.data[12345], Number(wValue), `${layer}_W[12345]`);
+        const b = w.get(`${layer}_b`)!.data;
+        assert.equal(b[b.length - 1], Number(bValue), `${layer}_b[-1]`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 test("the converter rejects a file that is not bvlc_alexnet.npy", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alexnet-weights-"));
   try {
     const source = path.join(dir, "other.npy");
-    spawnSync(PYTHON, ["-c", `import numpy as np; np.save("${source}", {"conv1": [np.zeros((3,3,3,8), np.float32), np.zeros(8, np.float32)]}, allow_pickle=True)`]);
-    const conv = spawnSync(PYTHON, [path.join(root, "scripts", "alexnet-weights.py"), source, path.join(dir, "out")], { encoding: "utf8" });
+    spawnSync(PYTHON, [
+      "-c",
+      `import numpy as np; np.save("${source}", {"conv1": [np.zeros((3,3,3,8), np.float32), np.zeros(8, np.float32)]}, allow_pickle=True)`,
+    ]);
+    const conv = spawnSync(PYTHON, [path.join(root, "scripts", "alexnet-weights.py"), source, path.join(dir, "out")], {
+      encoding: "utf8",
+    });
     assert.notEqual(conv.status, 0);
     assert.match(conv.stderr, /conv1 W has shape \(3, 3, 3, 8\), expected \(11, 11, 3, 96\)/);
   } finally {

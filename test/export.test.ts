@@ -9,23 +9,38 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PLOTLY_MIME, describeFigure, lineChart, renderPng } from "../lib/plots/figures";
-import { closeBrowser } from "../lib/plots/render";
-import { tableHtml, tableMarkdown, tableText, toTable } from "../lib/plots/table";
-import { exportNotebooks } from "../lib/report/export";
-import { printPdf } from "../lib/report/pdf";
-import { Notebook, toLines } from "../lib/runtime/ipynb";
+import { PLOTLY_MIME, describeFigure, lineChart, renderPng } from "@csc411/lib/plots";
+import { closeBrowser } from "@csc411/lib/plots";
+import { tableHtml, tableMarkdown, tableText, toTable } from "@csc411/lib/plots";
+import { exportNotebooks } from "../tools/export";
+import { printPdf } from "../tools/pdf";
+import { Notebook, toLines } from "../tools/ipynb";
 
 async function smallNotebook(): Promise<Notebook> {
-  const fig = lineChart({ title: "Export check curve", xTitle: "epoch", yTitle: "cost", series: [{ name: "train", x: [1, 2, 3, 4], y: [4, 2, 1.5, 1.2] }] });
+  const fig = lineChart({
+    title: "Export check curve",
+    xTitle: "epoch",
+    yTitle: "cost",
+    series: [{ name: "train", x: [1, 2, 3, 4], y: [4, 2, 1.5, 1.2] }],
+  });
   const png = await renderPng(fig, { width: 600, height: 380 });
   const table = toTable([{ model: "softmax", accuracy: 0.9123 }]);
   return {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" }, language_info: { name: "typescript" } },
+    metadata: {
+      kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
+      language_info: { name: "typescript" },
+    },
     cells: [
-      { id: "md1", cell_type: "markdown", metadata: {}, source: toLines("# Export test notebook\n\nThe cost is $C = \\sum_i y_i \\log p_i$ and\n\n$$\\frac{\\partial C}{\\partial w} = x^T (p - y)$$\n") },
+      {
+        id: "md1",
+        cell_type: "markdown",
+        metadata: {},
+        source: toLines(
+          "# Export test notebook\n\nThe cost is $C = \\sum_i y_i \\log p_i$ and\n\n$$\\frac{\\partial C}{\\partial w} = x^T (p - y)$$\n",
+        ),
+      },
       {
         id: "code1",
         cell_type: "code",
@@ -39,14 +54,23 @@ async function smallNotebook(): Promise<Notebook> {
             data: { [PLOTLY_MIME]: fig, "image/png": png.toString("base64"), "text/plain": [describeFigure(fig)] },
             metadata: { "image/png": { width: 600, height: 380 } },
           },
-          { output_type: "display_data", data: { "text/html": [tableHtml(table)], "text/markdown": [tableMarkdown(table)], "text/plain": [tableText(table)] }, metadata: {} },
+          {
+            output_type: "display_data",
+            data: {
+              "text/html": [tableHtml(table)],
+              "text/markdown": [tableMarkdown(table)],
+              "text/plain": [tableText(table)],
+            },
+            metadata: {},
+          },
         ],
       },
     ],
   };
 }
 
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const run = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 test("export: PDF holds the notebook's text, rendered math, the figure and page numbers", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "export-test-"));
@@ -56,18 +80,25 @@ test("export: PDF holds the notebook's text, rendered math, the figure and page 
   const pdf = res.notebooks[0].file;
   assert.ok(fs.existsSync(pdf));
   const text = run("pdftotext", ["-layout", pdf, "-"]);
-  for (const want of ["Export test notebook", "hello from the export test", "console.log", "softmax", "0.9123"]) assert.ok(text.includes(want), `PDF text lacks "${want}"`);
+  for (const want of ["Export test notebook", "hello from the export test", "console.log", "softmax", "0.9123"])
+    assert.ok(text.includes(want), `PDF text lacks "${want}"`);
   assert.ok(!text.includes("\\frac") && !text.includes("$C"), "math was left as TeX source");
   assert.match(text, /∂C/, "rendered math (∂C) missing");
   assert.match(text, /\b1 ?\/ ?\d+\b/, "page number footer missing");
   const images = run("pdfimages", ["-list", pdf]).trim().split("\n").slice(2);
   assert.ok(images.length >= 1, "no image in the PDF");
-  assert.ok(images.some((l) => /\b600\s+380\b/.test(l)), `the 600x380 figure is not among the PDF's images:\n${images.join("\n")}`);
+  assert.ok(
+    images.some((l) => /\b600\s+380\b/.test(l)),
+    `the 600x380 figure is not among the PDF's images:\n${images.join("\n")}`,
+  );
   // Combined report: title page first, then the notebook, numbered continuously.
   const combined = run("pdftotext", ["-layout", res.combined!.file, "-"]);
   assert.match(combined, /Deep Neural Networks[\s\S]*Export test notebook/);
   assert.ok(res.combined!.pages > res.notebooks[0].pages);
-  assert.deepEqual(fs.readdirSync(path.join(dir, "out")).filter((f) => f.endsWith(".tmp")), []);
+  assert.deepEqual(
+    fs.readdirSync(path.join(dir, "out")).filter((f) => f.endsWith(".tmp")),
+    [],
+  );
 });
 
 test("export: a failed export leaves no PDF and no temp file behind", async () => {
@@ -82,7 +113,10 @@ test("export: a failed export leaves no PDF and no temp file behind", async () =
   // A broken notebook fails before anything is written.
   const bad = path.join(dir, "02-bad.ipynb");
   fs.writeFileSync(bad, "{ not json");
-  await assert.rejects(exportNotebooks([bad], { outDir: path.join(dir, "out"), log: () => {} }), /02-bad\.ipynb: not valid notebook JSON/);
+  await assert.rejects(
+    exportNotebooks([bad], { outDir: path.join(dir, "out"), log: () => {} }),
+    /02-bad\.ipynb: not valid notebook JSON/,
+  );
   assert.ok(!fs.existsSync(path.join(dir, "out")));
 });
 

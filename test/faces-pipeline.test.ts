@@ -114,8 +114,19 @@ test("each kind of bad input ends in its expected state, and the run goes on", a
   const log: string[] = [];
   try {
     const t0 = Date.now();
-    const r = await runFacePipeline(rows2, { source: internetSource(), cacheDir, timeoutMs: 400, retries: 1, backoffMs: 20, concurrency: 4, decodeWorkers: 1, log: (l) => log.push(l) });
-    const states = Object.fromEntries(r.outcomes.map((o) => [o.row.line, `${o.state}${o.reason ? `:${o.reason}` : ""}`]));
+    const r = await runFacePipeline(rows2, {
+      source: internetSource(),
+      cacheDir,
+      timeoutMs: 400,
+      retries: 1,
+      backoffMs: 20,
+      concurrency: 4,
+      decodeWorkers: 1,
+      log: (l) => log.push(l),
+    });
+    const states = Object.fromEntries(
+      r.outcomes.map((o) => [o.row.line, `${o.state}${o.reason ? `:${o.reason}` : ""}`]),
+    );
     assert.deepEqual(states, {
       2: "ok",
       3: "ok",
@@ -143,13 +154,22 @@ test("each kind of bad input ends in its expected state, and the run goes on", a
 test("an HTTP mirror (manifest + files) serves the same bytes; unknown URLs are dead", async () => {
   const jpeg = await image("image/jpeg", 80, 60, 0x808080ff);
   const manifest = "url\tfile\nhttp://example.org/a.jpg\timg-1.jpg\n";
-  const server = await serve({ "/manifest.tsv": { body: manifest, type: "text/tab-separated-values" }, "/img-1.jpg": { body: jpeg } });
+  const server = await serve({
+    "/manifest.tsv": { body: manifest, type: "text/tab-separated-values" },
+    "/img-1.jpg": { body: jpeg },
+  });
   try {
     const source = await mirrorHttpSource(`${server.base}/`);
-    const rows = [row("A", "http://example.org/a.jpg", [0, 0, 40, 40], sha(jpeg), 2), row("A", "http://example.org/dead.jpg", [0, 0, 4, 4], "1".repeat(64), 3)];
+    const rows = [
+      row("A", "http://example.org/a.jpg", [0, 0, 40, 40], sha(jpeg), 2),
+      row("A", "http://example.org/dead.jpg", [0, 0, 4, 4], "1".repeat(64), 3),
+    ];
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "faces-mirror-"));
     const r = await runFacePipeline(rows, { source, cacheDir, decodeWorkers: 0 });
-    assert.deepEqual(r.outcomes.map((o) => `${o.state}${o.reason ? `:${o.reason}` : ""}`), ["ok", "rejected:http-404"]);
+    assert.deepEqual(
+      r.outcomes.map((o) => `${o.state}${o.reason ? `:${o.reason}` : ""}`),
+      ["ok", "rejected:http-404"],
+    );
   } finally {
     await server.close();
   }

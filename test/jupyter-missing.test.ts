@@ -20,6 +20,9 @@ test("without jupyter on PATH the launcher names the packages to install", () =>
     env: { PATH: bin, HOME: os.tmpdir() },
   });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /jupyter is not installed: run bash scripts\/install\.sh, or sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient/);
+  assert.match(
+    r.stderr,
+    /jupyter is not installed: run bash scripts\/install\.sh, or sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient/,
+  );
   fs.rmSync(bin, { recursive: true, force: true });
 });

@@ -12,8 +12,11 @@ import * as path from "path";
 
 const root = path.resolve(__dirname, "..");
 const notebooksDir = path.join(root, "notebooks");
-const runner = path.join(root, "lib", "dist", "runtime", "run-notebooks.js");
-const notebooks = fs.readdirSync(notebooksDir).filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes(".failed.")).sort();
+const runner = path.join(root, "tools", "dist", "run-notebooks.js");
+const notebooks = fs
+  .readdirSync(notebooksDir)
+  .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes(".failed."))
+  .sort();
 const hash = (f: string) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
 
 function outputsOf(file: string) {
@@ -29,13 +32,20 @@ for (const name of notebooks) {
   test(`notebook ${name} runs in the quick profile`, { timeout: 20 * 60_000 }, () => {
     const committed = path.join(notebooksDir, name);
     const before = hash(committed);
-    const r = spawnSync(process.execPath, [runner, "--profile", "quick", name], { cwd: root, encoding: "utf8", stdio: ["ignore", "inherit", "pipe"] });
+    const r = spawnSync(process.execPath, [runner, "--profile", "quick", name], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "inherit", "pipe"],
+    });
     process.stderr.write(r.stderr);
     assert.equal(r.status, 0, `${name} failed in the quick profile:\n${r.stderr.slice(-4000)}`);
     const out = path.join(root, "build", "quick", "notebooks", name);
     const outputs = outputsOf(out);
     assert.ok(outputs.length > 0, `${name}: no outputs`);
-    assert.ok(outputs[0].text?.join("").includes("profile: quick"), `${name}: first output should name the quick profile`);
+    assert.ok(
+      outputs[0].text?.join("").includes("profile: quick"),
+      `${name}: first output should name the quick profile`,
+    );
     assert.equal(hash(committed), before, `${name}: the quick run changed the committed notebook`);
   });
 }
@@ -50,13 +60,35 @@ test("notebook 01 through jupyter nbconvert --execute with the tslab kernel", { 
   };
   const r = spawnSync(
     "jupyter",
-    ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=tslab", "--ExecutePreprocessor.timeout=600", "--output-dir", outDir, path.join(notebooksDir, "01-mnist.ipynb")],
+    [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      "--ExecutePreprocessor.kernel_name=tslab",
+      "--ExecutePreprocessor.timeout=600",
+      "--output-dir",
+      outDir,
+      path.join(notebooksDir, "01-mnist.ipynb"),
+    ],
     { cwd: notebooksDir, encoding: "utf8", env },
   );
-  assert.equal(r.error, undefined, `jupyter could not be started (${r.error?.message}); install it: apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient`);
+  assert.equal(
+    r.error,
+    undefined,
+    `jupyter could not be started (${r.error?.message}); install it: apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient`,
+  );
   assert.equal(r.status, 0, r.stderr.slice(-4000));
   const outputs = outputsOf(path.join(outDir, "01-mnist.ipynb"));
   const text = outputs.flatMap((o: any) => o.text ?? []).join("");
   assert.match(text, /profile: quick \| TensorFlow\.js backend: \w+/);
-  assert.ok(outputs.some((o: any) => o.output_type === "display_data" && typeof o.data["image/png"] === "string" && o.data["image/png"].length > 1000), "Figure 1 carries a PNG");
+  assert.ok(
+    outputs.some(
+      (o: any) =>
+        o.output_type === "display_data" &&
+        typeof o.data["image/png"] === "string" &&
+        o.data["image/png"].length > 1000,
+    ),
+    "Figure 1 carries a PNG",
+  );
 });

@@ -6,15 +6,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 const root = path.resolve(__dirname, "..");
-const executor = path.join(root, "lib", "dist", "runtime", "execute-notebook.js");
+const executor = path.join(root, "tools", "dist", "execute-notebook.js");
 
 function notebook(cells: string[]) {
   return {
-    cells: cells.map((source, i) => ({ cell_type: "code", id: `c${i}`, source, metadata: {}, outputs: [], execution_count: null })),
+    cells: cells.map((source, i) => ({
+      cell_type: "code",
+      id: `c${i}`,
+      source,
+      metadata: {},
+      outputs: [],
+      execution_count: null,
+    })),
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
     nbformat: 4,
     nbformat_minor: 5,
@@ -28,7 +34,10 @@ function run(cells: string[]) {
   const output = path.join(dir, "out.ipynb");
   fs.writeFileSync(input, JSON.stringify(notebook(cells)));
   // Relative paths, as a user types them: both are taken from the caller's folder.
-  const r = spawnSync(process.execPath, [executor, path.relative(root, input), path.relative(root, output)], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [executor, path.relative(root, input), path.relative(root, output)], {
+    cwd: root,
+    encoding: "utf8",
+  });
   return { ...r, dir, output, failed: path.join(dir, "out.failed.ipynb") };
 }
 
@@ -44,9 +53,16 @@ test("a good notebook: stdout, last expression and a rich display land in their 
   assert.match(r.stderr, /cell 2\/2 ok/);
   const nb = JSON.parse(fs.readFileSync(r.output, "utf8"));
   assert.deepEqual(nb.cells[0].outputs, [{ output_type: "stream", name: "stdout", text: ["hello\n"] }]);
-  assert.deepEqual(nb.cells[1].outputs[0], { output_type: "display_data", data: { "text/markdown": ["**bold**"], "text/plain": ["bold"] }, metadata: {} });
+  assert.deepEqual(nb.cells[1].outputs[0], {
+    output_type: "display_data",
+    data: { "text/markdown": ["**bold**"], "text/plain": ["bold"] },
+    metadata: {},
+  });
   assert.deepEqual(nb.cells[1].outputs[1], { output_type: "stream", name: "stdout", text: ["42\n"] });
-  assert.deepEqual(nb.cells.map((c: any) => c.execution_count), [1, 2]);
+  assert.deepEqual(
+    nb.cells.map((c: any) => c.execution_count),
+    [1, 2],
+  );
   fs.rmSync(r.dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@
  * `workers` is 0 (simpler to debug, and what tests of the image code use).
  */
 import { Worker } from "worker_threads";
-import { startModuleWorker } from "../models/start-worker";
+import { startModuleWorker } from "../runtime/workers";
 import { processImage, ImageRejection, Crops } from "./face-image";
 import type { DecodeJob, DecodeReply } from "./face-decode-worker";
 

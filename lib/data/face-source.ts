@@ -107,7 +107,7 @@ export async function mirrorHttpSource(baseUrl: string, timeoutMs = 30_000): Pro
   try {
     text = new TextDecoder().decode((await httpGet(new URL("manifest.tsv", base).href, timeoutMs)).bytes);
   } catch (e) {
-    throw new Error(`FaceScrub mirror ${base}: manifest.tsv could not be fetched (${(e as Error).message})`);
+    throw new Error(`FaceScrub mirror ${base}: manifest.tsv could not be fetched (${(e as Error).message})`, { cause: e });
   }
   const manifest = parseManifest(text, `${base}manifest.tsv`);
   return {

@@ -90,7 +90,7 @@ export async function readFaceList(pathOrUrl: string, timeoutMs = 30_000): Promi
     try {
       res = await fetch(pathOrUrl, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-      throw new Error(`FaceScrub list ${pathOrUrl}: could not be fetched (${(e as Error).message})`);
+      throw new Error(`FaceScrub list ${pathOrUrl}: could not be fetched (${(e as Error).message})`, { cause: e });
     }
     if (!res.ok) throw new Error(`FaceScrub list ${pathOrUrl}: HTTP ${res.status}`);
     return parseFaceList(await res.text(), pathOrUrl);

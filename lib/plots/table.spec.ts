@@ -8,7 +8,13 @@ const rows = [
 ];
 
 test("rows of objects become columns in first-seen order", () => {
-  assert.deepEqual(toTable(rows), { columns: ["model", "accuracy", "epochs"], rows: [["softmax", 0.91234567, 100], ["a|b <c>", 0.5, 7]] });
+  assert.deepEqual(toTable(rows), {
+    columns: ["model", "accuracy", "epochs"],
+    rows: [
+      ["softmax", 0.91234567, 100],
+      ["a|b <c>", 0.5, 7],
+    ],
+  });
 });
 
 test("formats: html escapes, markdown escapes pipes and aligns numbers right, text lines up", () => {
@@ -17,9 +23,22 @@ test("formats: html escapes, markdown escapes pipes and aligns numbers right, te
   assert.match(tableHtml(t), /<td style="text-align:left">a\|b &lt;c&gt;<\/td><td style="text-align:right">0.5<\/td>/);
   assert.equal(
     tableMarkdown(t),
-    ["| model | accuracy | epochs |", "| :--- | ---: | ---: |", "| softmax | 0.9123 | 100 |", "| a\\|b <c> | 0.5 | 7 |"].join("\n"),
+    [
+      "| model | accuracy | epochs |",
+      "| :--- | ---: | ---: |",
+      "| softmax | 0.9123 | 100 |",
+      "| a\\|b <c> | 0.5 | 7 |",
+    ].join("\n"),
   );
-  assert.equal(tableText(t), ["model    accuracy  epochs", "-------  --------  ------", "softmax    0.9123     100", "a|b <c>       0.5       7"].join("\n"));
+  assert.equal(
+    tableText(t),
+    [
+      "model    accuracy  epochs",
+      "-------  --------  ------",
+      "softmax    0.9123     100",
+      "a|b <c>       0.5       7",
+    ].join("\n"),
+  );
 });
 
 test("formatCell", () => {
@@ -37,7 +56,13 @@ test("formatCell", () => {
 test("danfojs DataFrame input", () => {
   const dfd = require("danfojs-node");
   const df = new dfd.DataFrame({ a: [1, 2], b: ["x", "y"] });
-  assert.deepEqual(toTable(df), { columns: ["a", "b"], rows: [[1, "x"], [2, "y"]] });
+  assert.deepEqual(toTable(df), {
+    columns: ["a", "b"],
+    rows: [
+      [1, "x"],
+      [2, "y"],
+    ],
+  });
 });
 
 test("bad input", () => {

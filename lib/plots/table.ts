@@ -26,11 +26,13 @@ function isDataFrame(x: any): x is DataFrameLike {
 
 /** Normalises the accepted inputs to columns + rows. */
 export function toTable(input: Record<string, Cell>[] | TableData | DataFrameLike): TableData {
-  if (isDataFrame(input)) return { columns: input.columns.map(String), rows: input.values.map((r) => (Array.isArray(r) ? r : [r])) };
+  if (isDataFrame(input))
+    return { columns: input.columns.map(String), rows: input.values.map((r) => (Array.isArray(r) ? r : [r])) };
   if (Array.isArray(input)) {
     const columns: string[] = [];
     for (const row of input) {
-      if (row === null || typeof row !== "object") throw new Error(`showTable: every row must be an object (got ${JSON.stringify(row)})`);
+      if (row === null || typeof row !== "object")
+        throw new Error(`showTable: every row must be an object (got ${JSON.stringify(row)})`);
       for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);
     }
     return { columns, rows: input.map((row) => columns.map((c) => row[c])) };
@@ -38,7 +40,8 @@ export function toTable(input: Record<string, Cell>[] | TableData | DataFrameLik
   if (input && Array.isArray((input as TableData).columns) && Array.isArray((input as TableData).rows)) {
     const t = input as TableData;
     t.rows.forEach((r, i) => {
-      if (r.length !== t.columns.length) throw new Error(`showTable: rows[${i}] has ${r.length} cells but there are ${t.columns.length} columns`);
+      if (r.length !== t.columns.length)
+        throw new Error(`showTable: rows[${i}] has ${r.length} cells but there are ${t.columns.length} columns`);
     });
     return t;
   }
@@ -57,13 +60,17 @@ export function formatCell(v: Cell, digits = 4): string {
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const escapeMd = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-const numeric = (t: TableData, c: number) => t.rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number");
+const numeric = (t: TableData, c: number) =>
+  t.rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number");
 
 export function tableHtml(t: TableData, opts: TableOptions = {}): string {
   const align = t.columns.map((_, c) => (numeric(t, c) ? "right" : "left"));
   const head = t.columns.map((c, i) => `<th style="text-align:${align[i]}">${escapeHtml(c)}</th>`).join("");
   const body = t.rows
-    .map((r) => `<tr>${r.map((v, i) => `<td style="text-align:${align[i]}">${escapeHtml(formatCell(v, opts.digits))}</td>`).join("")}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((v, i) => `<td style="text-align:${align[i]}">${escapeHtml(formatCell(v, opts.digits))}</td>`).join("")}</tr>`,
+    )
     .join("\n");
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";
   return `<table class="report-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
@@ -72,14 +79,22 @@ export function tableHtml(t: TableData, opts: TableOptions = {}): string {
 export function tableMarkdown(t: TableData, opts: TableOptions = {}): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const rule = t.columns.map((_, c) => (numeric(t, c) ? "---:" : ":---"));
-  const lines = [line(t.columns.map(escapeMd)), line(rule), ...t.rows.map((r) => line(r.map((v) => escapeMd(formatCell(v, opts.digits)))))];
+  const lines = [
+    line(t.columns.map(escapeMd)),
+    line(rule),
+    ...t.rows.map((r) => line(r.map((v) => escapeMd(formatCell(v, opts.digits))))),
+  ];
   return (opts.caption ? `**${escapeMd(opts.caption)}**\n\n` : "") + lines.join("\n");
 }
 
 export function tableText(t: TableData, opts: TableOptions = {}): string {
   const cells = [t.columns, ...t.rows.map((r) => r.map((v) => formatCell(v, opts.digits)))];
   const widths = t.columns.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const fmt = (r: string[]) => r.map((v, c) => (numeric(t, c) ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join("  ").trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((v, c) => (numeric(t, c) ? v.padStart(widths[c]) : v.padEnd(widths[c])))
+      .join("  ")
+      .trimEnd();
   const lines = [fmt(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(fmt)];
   return (opts.caption ? `${opts.caption}\n` : "") + lines.join("\n");
 }
@@ -87,5 +102,9 @@ export function tableText(t: TableData, opts: TableOptions = {}): string {
 /** Shows a table as HTML with Markdown and plain-text fallbacks in one output. */
 export function showTable(input: Record<string, Cell>[] | TableData | DataFrameLike, opts: TableOptions = {}): void {
   const t = toTable(input);
-  displayBundle({ "text/html": tableHtml(t, opts), "text/markdown": tableMarkdown(t, opts), "text/plain": tableText(t, opts) });
+  displayBundle({
+    "text/html": tableHtml(t, opts),
+    "text/markdown": tableMarkdown(t, opts),
+    "text/plain": tableText(t, opts),
+  });
 }

@@ -8,7 +8,12 @@
 export type MimeBundle = Record<string, string | Buffer | Uint8Array | object>;
 
 interface DisplayHook {
-  lastWriteDisplayData: ((msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void) | null;
+  lastWriteDisplayData:
+    | ((
+        msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+        update: boolean,
+      ) => void)
+    | null;
 }
 
 function tslabHook(): DisplayHook | null {

@@ -7,7 +7,8 @@ export function projectRoot(): string {
   // lib/dist/runtime/paths.js or lib/runtime/paths.ts -> walk up to the folder with notebooks/ and lib/
   let dir = __dirname;
   for (;;) {
-    if (fs.existsSync(path.join(dir, "lib", "package.json")) && fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (fs.existsSync(path.join(dir, "lib", "package.json")) && fs.existsSync(path.join(dir, "package.json")))
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`projectRoot: no project root above ${__dirname}`);
     dir = parent;

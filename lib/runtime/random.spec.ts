@@ -3,10 +3,18 @@ import assert from "node:assert/strict";
 import { Random, xavierNormal } from "./random";
 
 test("same seed gives the same stream; different seeds differ", () => {
-  const a = new Random(42), b = new Random(42), c = new Random(43);
+  const a = new Random(42),
+    b = new Random(42),
+    c = new Random(43);
   const xs = Array.from({ length: 5 }, () => a.uniform());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.uniform()));
-  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c.uniform()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.uniform()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 5 }, () => c.uniform()),
+  );
 });
 
 test("mulberry32 reference values for seed 1", () => {
@@ -18,7 +26,8 @@ test("mulberry32 reference values for seed 1", () => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const r = ref(1), ours = new Random(1);
+  const r = ref(1),
+    ours = new Random(1);
   for (let i = 0; i < 100; i++) assert.equal(ours.uniform(), r());
 });
 
@@ -42,7 +51,10 @@ test("normal draws have mean ~0 and std ~1", () => {
 
 test("permutation and sample are permutations without repeats", () => {
   const p = Array.from(new Random(5).permutation(1000));
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.notDeepEqual(p.slice(0, 10), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const s = new Random(5).sample(10, 10);
   assert.equal(new Set(s).size, 10);

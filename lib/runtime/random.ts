@@ -52,7 +52,7 @@ export class Random {
   }
 
   /** Fisher-Yates shuffle in place; returns the same array. */
-  shuffle<T extends { length: number; [i: number]: any }>(a: T): T {
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i];

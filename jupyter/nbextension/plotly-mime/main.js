@@ -15,7 +15,9 @@ define(["base/js/namespace", "notebook/js/outputarea", "require"], function (Jup
       plotly = P || window.Plotly;
       var fns = waiting;
       waiting = [];
-      fns.forEach(function (f) { f(plotly); });
+      fns.forEach(function (f) {
+        f(plotly);
+      });
     });
   }
 
@@ -37,7 +39,13 @@ define(["base/js/namespace", "notebook/js/outputarea", "require"], function (Jup
     // Outputs drawn before this extension loaded fell back to the PNG: redraw them.
     Jupyter.notebook.get_cells().forEach(function (cell) {
       var area = cell.output_area;
-      if (!area || !area.outputs.some(function (o) { return o.data && o.data[MIME]; })) return;
+      if (
+        !area ||
+        !area.outputs.some(function (o) {
+          return o.data && o.data[MIME];
+        })
+      )
+        return;
       var outputs = area.toJSON();
       area.clear_output(false, true);
       area.fromJSON(outputs);

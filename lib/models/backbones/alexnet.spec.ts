@@ -100,7 +100,11 @@ test("tiny AlexNet gives every tap layer's declared shape for a known input", as
   const img = knownImage();
   for (const layer of net.layers) {
     const [a, b] = await net.activations([img, knownImage(200)], layer.name);
-    assert.equal(a.length, layer.shape.reduce((x, y) => x * y, 1), layer.name);
+    assert.equal(
+      a.length,
+      layer.shape.reduce((x, y) => x * y, 1),
+      layer.name,
+    );
     assert.equal(b.length, a.length);
     assert.ok(a.every(Number.isFinite));
   }
@@ -120,13 +124,21 @@ test("conv1 matches a direct computation at sampled positions", async () => {
     y < 0 || x < 0 || y >= 227 || x >= 227 ? 0 : img.data[(y * 227 + x) * 3 + (2 - c)] * 255 - mean;
   const W = w.get("conv1_W")!;
   const B = w.get("conv1_b")!;
-  for (const [oy, ox, o] of [[0, 0, 0], [10, 20, 1], [56, 56, 3], [30, 5, 2]]) {
+  for (const [oy, ox, o] of [
+    [0, 0, 0],
+    [10, 20, 1],
+    [56, 56, 3],
+    [30, 5, 2],
+  ]) {
     let s = B[o];
     for (let ky = 0; ky < 11; ky++)
       for (let kx = 0; kx < 11; kx++)
         for (let c = 0; c < 3; c++) s += px(oy * 4 - 4 + ky, ox * 4 - 4 + kx, c) * W[((ky * 11 + kx) * 3 + c) * 4 + o];
     const got = act[(oy * 57 + ox) * 4 + o];
-    assert.ok(Math.abs(got - Math.max(s, 0)) < 1e-3 * (1 + Math.abs(s)), `conv1[${oy},${ox},${o}] = ${got}, expected ${Math.max(s, 0)}`);
+    assert.ok(
+      Math.abs(got - Math.max(s, 0)) < 1e-3 * (1 + Math.abs(s)),
+      `conv1[${oy},${ox},${o}] = ${got}, expected ${Math.max(s, 0)}`,
+    );
   }
   net.dispose();
 });
@@ -138,7 +150,13 @@ test("grouped convolution equals separate convolutions on channel halves", () =>
   const W = Float32Array.from({ length: k * k * (cin / 2) * cout }, () => rng.normal());
   const b = Float32Array.from({ length: cout }, () => rng.normal());
   const y = tf.tidy(() =>
-    groupedConv2d(tf.tensor4d(x, [1, h, wd, cin]), tf.tensor4d(W, [k, k, cin / 2, cout]), tf.tensor1d(b), 1, 2).dataSync(),
+    groupedConv2d(
+      tf.tensor4d(x, [1, h, wd, cin]),
+      tf.tensor4d(W, [k, k, cin / 2, cout]),
+      tf.tensor1d(b),
+      1,
+      2,
+    ).dataSync(),
   );
   // Output channel o uses input channels of its group only: group = o < cout/2 ? 0 : 1.
   for (let oy = 0; oy < h; oy++)
@@ -151,7 +169,8 @@ test("grouped convolution equals separate convolutions on channel halves", () =>
             const iy = oy + ky - 1;
             const ix = ox + kx - 1;
             if (iy < 0 || ix < 0 || iy >= h || ix >= wd) continue;
-            for (let c = 0; c < cin / 2; c++) s += x[(iy * wd + ix) * cin + g * (cin / 2) + c] * W[((ky * k + kx) * (cin / 2) + c) * cout + o];
+            for (let c = 0; c < cin / 2; c++)
+              s += x[(iy * wd + ix) * cin + g * (cin / 2) + c] * W[((ky * k + kx) * (cin / 2) + c) * cout + o];
           }
         assert.ok(Math.abs(y[(oy * wd + ox) * cout + o] - s) < 1e-4, `y[${oy},${ox},${o}]`);
       }
@@ -175,7 +194,8 @@ const MALFORMED: { name: string; damage: (dir: string) => void; message: RegExp 
   { name: "missing file", damage: (dir) => fs.rmSync(path.join(dir, "fc7_b.npy")), message: /lacks fc7_b\.npy/ },
   {
     name: "wrong shape",
-    damage: (dir) => fs.writeFileSync(path.join(dir, "conv4_W.npy"), formatNpy({ shape: [3, 3, 8, 6], data: new Float32Array(432) })),
+    damage: (dir) =>
+      fs.writeFileSync(path.join(dir, "conv4_W.npy"), formatNpy({ shape: [3, 3, 8, 6], data: new Float32Array(432) })),
     message: /conv4_W\.npy: shape \[3,3,8,6\] but AlexNet .* needs \[3,3,4,6\]/,
   },
   {
@@ -196,10 +216,18 @@ const MALFORMED: { name: string; damage: (dir: string) => void; message: RegExp 
     },
     message: /fc6_W\.npy: shape \[144,10\] needs 5760 data bytes but the file has/,
   },
-  { name: "pickle instead of npy", damage: (dir) => fs.writeFileSync(path.join(dir, "conv2_W.npy"), "\x80\x02}q\x00"), message: /conv2_W\.npy: not a \.npy file/ },
+  {
+    name: "pickle instead of npy",
+    damage: (dir) => fs.writeFileSync(path.join(dir, "conv2_W.npy"), "\x80\x02}q\x00"),
+    message: /conv2_W\.npy: not a \.npy file/,
+  },
   {
     name: "NaN weights",
-    damage: (dir) => fs.writeFileSync(path.join(dir, "fc8_b.npy"), formatNpy({ shape: [5], data: Float32Array.from([0, NaN, 0, 0, 0]) })),
+    damage: (dir) =>
+      fs.writeFileSync(
+        path.join(dir, "fc8_b.npy"),
+        formatNpy({ shape: [5], data: Float32Array.from([0, NaN, 0, 0, 0]) }),
+      ),
     message: /fc8_b\.npy: value NaN at flat index 1/,
   },
 ];

@@ -86,7 +86,11 @@ export function alexNetLayers(spec: AlexNetSpec = BVLC_ALEXNET): TapLayer[] {
     { name: "conv1", shape: [SIDE.conv1, SIDE.conv1, c1], description: "conv1 + ReLU (11x11/4)" },
     { name: "conv2", shape: [SIDE.conv2, SIDE.conv2, c2], description: "conv2 + ReLU (5x5, 2 groups, after LRN+pool)" },
     { name: "conv3", shape: [SIDE.conv3, SIDE.conv3, c3], description: "conv3 + ReLU (3x3, after LRN+pool)" },
-    { name: "conv4", shape: [SIDE.conv4, SIDE.conv4, c4], description: "conv4 + ReLU (3x3, 2 groups): the report's layer" },
+    {
+      name: "conv4",
+      shape: [SIDE.conv4, SIDE.conv4, c4],
+      description: "conv4 + ReLU (3x3, 2 groups): the report's layer",
+    },
     { name: "conv5", shape: [SIDE.conv5, SIDE.conv5, c5], description: "conv5 + ReLU (3x3, 2 groups)" },
     { name: "pool5", shape: [SIDE.pool5, SIDE.pool5, c5], description: "max pool after conv5" },
     { name: "fc6", shape: [spec.fc[0]], description: "fc6 + ReLU" },
@@ -105,7 +109,9 @@ export function readAlexNetWeights(dir: string, spec: AlexNetSpec = BVLC_ALEXNET
   const shapes = alexNetWeightShapes(spec);
   const missing = [...shapes.keys()].filter((n) => !fs.existsSync(path.join(dir, `${n}.npy`)));
   if (missing.length > 0) {
-    throw new Error(`AlexNet weights folder ${dir} lacks ${missing.map((n) => `${n}.npy`).join(", ")}. ${WEIGHTS_HELP}`);
+    throw new Error(
+      `AlexNet weights folder ${dir} lacks ${missing.map((n) => `${n}.npy`).join(", ")}. ${WEIGHTS_HELP}`,
+    );
   }
   const weights: AlexNetWeights = new Map();
   for (const [name, shape] of shapes) {
@@ -114,7 +120,7 @@ export function readAlexNetWeights(dir: string, spec: AlexNetSpec = BVLC_ALEXNET
     try {
       arr = readNpy(file);
     } catch (e) {
-      throw new Error(`${(e as Error).message}. ${WEIGHTS_HELP}`);
+      throw new Error(`${(e as Error).message}. ${WEIGHTS_HELP}`, { cause: e });
     }
     if (arr.shape.length !== shape.length || arr.shape.some((d, i) => d !== shape[i])) {
       throw new Error(
@@ -123,7 +129,8 @@ export function readAlexNetWeights(dir: string, spec: AlexNetSpec = BVLC_ALEXNET
       );
     }
     const bad = arr.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`${file}: value ${arr.data[bad]} at flat index ${bad}; the file is corrupt. ${WEIGHTS_HELP}`);
+    if (bad >= 0)
+      throw new Error(`${file}: value ${arr.data[bad]} at flat index ${bad}; the file is corrupt. ${WEIGHTS_HELP}`);
     weights.set(name, arr);
   }
   return weights;
@@ -131,7 +138,9 @@ export function readAlexNetWeights(dir: string, spec: AlexNetSpec = BVLC_ALEXNET
 
 /** The default weights folder: $ALEXNET_WEIGHTS or data/weights/alexnet. */
 export function defaultAlexNetWeightsDir(): string {
-  return process.env.ALEXNET_WEIGHTS ? path.resolve(process.env.ALEXNET_WEIGHTS) : path.join(dataDir("weights"), "alexnet");
+  return process.env.ALEXNET_WEIGHTS
+    ? path.resolve(process.env.ALEXNET_WEIGHTS)
+    : path.join(dataDir("weights"), "alexnet");
 }
 
 /** Whether a complete weights folder is present (for notebooks that skip AlexNet without it). */
@@ -140,7 +149,13 @@ export function alexNetWeightsAvailable(dir = defaultAlexNetWeightsDir(), spec: 
 }
 
 /** Convolution split into groups along channels, as Caffe's `group` and myalexnet's conv(). */
-export function groupedConv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride: number, groups: number): tf.Tensor4D {
+export function groupedConv2d(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  b: tf.Tensor1D,
+  stride: number,
+  groups: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     if (groups === 1) return tf.add(tf.conv2d(x, w, stride, "same"), b) as tf.Tensor4D;
     const xs = tf.split(x, groups, 3);
@@ -196,7 +211,8 @@ export class AlexNet implements Backbone {
     await initBackend();
     for (const [n, shape] of alexNetWeightShapes(spec)) {
       const w = weights.get(n);
-      if (!w || w.shape.join() !== shape.join()) throw new Error(`AlexNet.fromWeights: ${n} must have shape [${shape}], got ${w ? `[${w.shape}]` : "nothing"}`);
+      if (!w || w.shape.join() !== shape.join())
+        throw new Error(`AlexNet.fromWeights: ${n} must have shape [${shape}], got ${w ? `[${w.shape}]` : "nothing"}`);
     }
     return new AlexNet(name ?? `alexnet-bvlc-${fingerprint(weights)}`, weights, spec);
   }

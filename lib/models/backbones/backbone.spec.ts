@@ -54,6 +54,9 @@ for (const { load, inputSize, shapes } of EXPECTED) {
       assert.ok(worst < 1e-4, `${layer}: batch vs single differ by ${worst}`);
     }
     assert.throws(() => tapLayer(net, "conv9"), /no tap layer "conv9"; available: /);
-    await assert.rejects(net.activations([{ width: 10, height: 10, data: new Float32Array(7) }], net.layers[0].name), /7 values do not make a 10x10x3/);
+    await assert.rejects(
+      net.activations([{ width: 10, height: 10, data: new Float32Array(7) }], net.layers[0].name),
+      /7 values do not make a 10x10x3/,
+    );
   });
 }

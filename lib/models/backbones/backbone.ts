@@ -37,7 +37,9 @@ export interface Backbone {
 export function tapLayer(backbone: Pick<Backbone, "name" | "layers">, layer: string): TapLayer {
   const found = backbone.layers.find((l) => l.name === layer);
   if (!found) {
-    throw new Error(`${backbone.name}: no tap layer "${layer}"; available: ${backbone.layers.map((l) => l.name).join(", ")}`);
+    throw new Error(
+      `${backbone.name}: no tap layer "${layer}"; available: ${backbone.layers.map((l) => l.name).join(", ")}`,
+    );
   }
   return found;
 }

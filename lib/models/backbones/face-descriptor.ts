@@ -25,7 +25,6 @@ type FaceApi = any;
 
 function faceApiModule(): { api: FaceApi; modelDir: string } {
   const entry = require.resolve("@vladmandic/face-api/dist/face-api.node-wasm.js");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const api = require(entry);
   return { api, modelDir: path.resolve(path.dirname(entry), "../model") };
 }

@@ -69,7 +69,8 @@ export function parseNpy(buf: Uint8Array, source = "<buffer>"): NpyArray {
 /** Serialises a float32 array as .npy version 1.0, byte-identical to numpy.save. */
 export function formatNpy(arr: NpyArray): Uint8Array {
   const count = arr.shape.reduce((a, b) => a * b, 1);
-  if (count !== arr.data.length) throw new Error(`formatNpy: shape [${arr.shape}] does not match ${arr.data.length} values`);
+  if (count !== arr.data.length)
+    throw new Error(`formatNpy: shape [${arr.shape}] does not match ${arr.data.length} values`);
   const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(", ")})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
   // numpy pads with spaces so that magic + header is a multiple of 64 bytes, ending in \n.

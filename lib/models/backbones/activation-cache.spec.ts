@@ -1,0 +1,115 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Backbone, RgbImage, TapLayer } from "./backbone";
+import { ActivationProgress, activationFile, cachedActivations, imageHash, printProgress } from "./activation-cache";
+
+/** A backbone whose features are simple functions of the pixels, counting every image it computes. */
+class CountingBackbone implements Backbone {
+  readonly name = "counting";
+  readonly inputSize = 2;
+  readonly preprocessing = "none";
+  readonly layers: TapLayer[] = [
+    { name: "sum", shape: [1], description: "sum of pixels" },
+    { name: "firstTwo", shape: [2], description: "first two values" },
+  ];
+  computed = 0;
+  batches: number[] = [];
+  async activations(images: readonly RgbImage[], layer: string): Promise<Float32Array[]> {
+    this.computed += images.length;
+    this.batches.push(images.length);
+    return images.map((img) =>
+      layer === "sum" ? Float32Array.of(img.data.reduce((a, b) => a + b, 0)) : img.data.slice(0, 2),
+    );
+  }
+  dispose(): void {}
+}
+
+function image(seed: number): RgbImage {
+  return { width: 2, height: 2, data: Float32Array.from({ length: 12 }, (_, i) => ((seed * 31 + i * 7) % 17) / 17) };
+}
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "activation-cache-"));
+}
+
+test("second run reads every image from the cache and returns the same features", async () => {
+  const cacheDir = tmp();
+  const images = [0, 1, 2, 3, 4].map(image);
+  const net = new CountingBackbone();
+  const first = await cachedActivations(net, "sum", images, { cacheDir, batchSize: 2 });
+  assert.deepEqual([first.hits, first.computed, net.computed], [0, 5, 5]);
+  assert.deepEqual(net.batches, [2, 2, 1]);
+  const again = new CountingBackbone();
+  const second = await cachedActivations(again, "sum", images, { cacheDir });
+  assert.deepEqual([second.hits, second.computed, again.computed], [5, 0, 0]);
+  assert.deepEqual(second.features, first.features);
+  assert.equal(second.dim, 1);
+  const leftovers = fs.readdirSync(path.join(cacheDir, "counting", "sum")).filter((f) => !f.endsWith(".f32"));
+  assert.deepEqual(leftovers, [], "no temp files left behind");
+});
+
+test("keys separate layers, images and backbones; only new images are computed", async () => {
+  const cacheDir = tmp();
+  const net = new CountingBackbone();
+  await cachedActivations(net, "sum", [image(1), image(2)], { cacheDir });
+  const other = await cachedActivations(net, "firstTwo", [image(1)], { cacheDir });
+  assert.equal(other.computed, 1, "another layer is another key");
+  assert.deepEqual(Array.from(other.features[0]), Array.from(image(1).data.slice(0, 2)));
+  const mixed = await cachedActivations(net, "sum", [image(2), image(9), image(1)], { cacheDir });
+  assert.deepEqual([mixed.hits, mixed.computed], [2, 1]);
+  const renamed = Object.assign(new CountingBackbone(), { name: "counting-other-weights" });
+  assert.equal((await cachedActivations(renamed, "sum", [image(1)], { cacheDir })).computed, 1);
+});
+
+test("lazy image sources load and a corrupt cache file is recomputed", async () => {
+  const cacheDir = tmp();
+  const net = new CountingBackbone();
+  await cachedActivations(net, "firstTwo", [image(3)], { cacheDir });
+  const file = activationFile(cacheDir, "counting", "firstTwo", imageHash(image(3)));
+  fs.writeFileSync(file, Buffer.alloc(3));
+  const r = await cachedActivations(net, "firstTwo", [async () => image(3)], { cacheDir });
+  assert.deepEqual([r.hits, r.computed], [0, 1]);
+  assert.equal(fs.statSync(file).size, 8);
+});
+
+test("imageHash depends on pixels and dimensions", () => {
+  const a = image(1);
+  assert.equal(imageHash(a), imageHash({ ...a, data: a.data.slice() }));
+  assert.notEqual(imageHash(a), imageHash(image(2)));
+  assert.notEqual(imageHash({ width: 4, height: 1, data: a.data }), imageHash(a));
+  assert.match(imageHash(a), /^[0-9a-f]{64}$/);
+});
+
+test("progress reports every batch and a final line", async () => {
+  const seen: ActivationProgress[] = [];
+  const lines: string[] = [];
+  const print = printProgress(0, (l) => lines.push(l));
+  await cachedActivations(new CountingBackbone(), "sum", [1, 2, 3].map(image), {
+    cacheDir: tmp(),
+    batchSize: 2,
+    onProgress: (p) => {
+      seen.push(p);
+      print(p);
+    },
+  });
+  assert.deepEqual(
+    seen.map((p) => p.done),
+    [2, 3, 3],
+  );
+  assert.equal(lines.length, 2);
+  assert.match(lines[1], /^counting\/sum: 3\/3 \(0 from cache\)/);
+});
+
+test("a bad batch size or unknown layer is rejected", async () => {
+  await assert.rejects(
+    cachedActivations(new CountingBackbone(), "sum", [], { batchSize: 0, cacheDir: tmp() }),
+    /batchSize 0/,
+  );
+  await assert.rejects(
+    cachedActivations(new CountingBackbone(), "nope", [], { cacheDir: tmp() }),
+    /no tap layer "nope"/,
+  );
+});

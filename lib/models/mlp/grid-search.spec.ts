@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Random } from "../../runtime/random";
+import { bestResult, configKey, GridConfig, gridConfigs, readResults, REPORT_GRID, runGridSearch } from "./grid-search";
+
+test("the report's grid has 216 distinct configurations", () => {
+  const all = gridConfigs(REPORT_GRID);
+  assert.equal(all.length, 216);
+  assert.equal(new Set(all.map(configKey)).size, 216);
+  assert.equal(configKey(all[0]), "s32-h10-e200-b20-relu-lr0.0005");
+});
+
+function tiny(n: number, seed: number, dim: number) {
+  const rng = new Random(seed);
+  const x = new Float32Array(n * dim);
+  const y = new Uint8Array(n);
+  for (let r = 0; r < n; r++) {
+    y[r] = r % 6;
+    for (let i = 0; i < dim; i++) x[r * dim + i] = rng.normal(i % 6 === y[r] ? 1.5 : 0, 0.5);
+  }
+  return { x, y, dim };
+}
+
+test("the search resumes: finished configurations are skipped, a torn last line is redone", async () => {
+  const data = {
+    32: { train: tiny(60, 1, 32 * 32), validation: tiny(30, 2, 32 * 32), test: tiny(30, 3, 32 * 32) },
+    64: { train: tiny(60, 1, 64 * 64), validation: tiny(30, 2, 64 * 64), test: tiny(30, 3, 64 * 64) },
+  };
+  const base: GridConfig = { size: 32, hidden: 5, epochs: 3, batchSize: 20, activation: "relu", learningRate: 1e-3 };
+  const c = [base, { ...base, activation: "leaky_relu" as const }, { ...base, size: 64 as const }];
+  const resultsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "grid-")), "results.jsonl");
+  const logs: string[] = [];
+  const log = (s: string) => logs.push(s);
+  const first = await runGridSearch(c.slice(0, 2), data, { resultsFile, log, workers: 2 });
+  assert.deepEqual(
+    first.map((r) => r.key),
+    c.slice(0, 2).map(configKey),
+  );
+  assert.match(logs[0], /2 configurations, 0 already done/);
+  fs.appendFileSync(resultsFile, '{"key":"s64-h5-e3-b20-relu-lr0.001","validationAcc'); // a write cut short
+  assert.equal(readResults(resultsFile).size, 2);
+  logs.length = 0;
+  const second = await runGridSearch(c, data, { resultsFile, log, workers: 2 });
+  assert.match(logs[0], /3 configurations, 2 already done/);
+  assert.equal(logs.filter((l) => /^\[\d+\/3\]/.test(l)).length, 1);
+  assert.deepEqual(second.slice(0, 2), first);
+  assert.equal(readResults(resultsFile).size, 3);
+  const best = bestResult(second);
+  assert.ok(second.every((r) => r.validationAccuracy <= best.validationAccuracy));
+});

@@ -1,0 +1,356 @@
+/**
+ * The report's Part 8 network: flattened image -> linear -> ReLU or LeakyReLU(0.01) ->
+ * linear -> 6 outputs, softmax cross-entropy, Xavier-normal initialisation, Adam.
+ * Forward and backward are written out by hand on tfjs tensors: the wasm backend's
+ * matMul with transpose flags (what tf.grad and tf.layers produce) is the slow path, so
+ * every product here takes explicitly transposed inputs.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Random, xavierNormal } from "../../runtime/random";
+
+// Adam's constants as in torch.optim.Adam's defaults, which the report used.
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPSILON = 1e-8;
+export const LEAKY_SLOPE = 0.01;
+
+export type Activation = "relu" | "leaky_relu";
+
+export interface MlpConfig {
+  hidden: number;
+  activation: Activation;
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+}
+
+/** Plain arrays, so weights travel between threads and into JSON. W1 is inputSize x hidden, row-major. */
+export interface MlpWeights {
+  inputSize: number;
+  hidden: number;
+  outputs: number;
+  activation: Activation;
+  W1: Float32Array;
+  b1: Float32Array;
+  W2: Float32Array;
+  b2: Float32Array;
+}
+
+export interface Dataset {
+  x: Float32Array;
+  y: Uint8Array;
+  dim: number;
+}
+
+export interface CurvePoint {
+  epoch: number;
+  train: number;
+  validation: number;
+}
+
+export interface MlpTrainResult {
+  weights: MlpWeights;
+  curve: CurvePoint[];
+  trainAccuracy: number;
+  validationAccuracy: number;
+  seconds: number;
+  steps: number;
+}
+
+export function initWeights(
+  inputSize: number,
+  hidden: number,
+  outputs: number,
+  activation: Activation,
+  seed: number,
+): MlpWeights {
+  const rng = new Random(seed);
+  return {
+    inputSize,
+    hidden,
+    outputs,
+    activation,
+    W1: xavierNormal(rng, inputSize, hidden),
+    b1: new Float32Array(hidden),
+    W2: xavierNormal(rng, hidden, outputs),
+    b2: new Float32Array(outputs),
+  };
+}
+
+function activate(z: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  return activation === "relu" ? tf.relu(z) : tf.leakyRelu(z, LEAKY_SLOPE);
+}
+
+/** d activation / dz as a 0/1 (or slope/1) mask. */
+function activationGrad(z: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  const positive = tf.cast(tf.greater(z, 0), "float32") as tf.Tensor2D;
+  return activation === "relu" ? positive : (tf.add(tf.mul(positive, 1 - LEAKY_SLOPE), LEAKY_SLOPE) as tf.Tensor2D);
+}
+
+function checkData(d: Dataset, inputSize: number, name: string): number {
+  if (d.dim !== inputSize) throw new Error(`${name}: rows have ${d.dim} values but the network takes ${inputSize}`);
+  if (d.x.length !== d.y.length * d.dim)
+    throw new Error(`${name}: ${d.x.length} values is not ${d.y.length} rows of ${d.dim}`);
+  return d.y.length;
+}
+
+/** Class scores (logits) for all rows, in chunks so memory stays flat. */
+export function mlpLogits(w: MlpWeights, x: Float32Array, rows: number): Float32Array {
+  const out = new Float32Array(rows * w.outputs);
+  const chunk = 512;
+  tf.tidy(() => {
+    const W1 = tf.tensor2d(w.W1, [w.inputSize, w.hidden]);
+    const b1 = tf.tensor1d(w.b1);
+    const W2 = tf.tensor2d(w.W2, [w.hidden, w.outputs]);
+    const b2 = tf.tensor1d(w.b2);
+    for (let r = 0; r < rows; r += chunk) {
+      const n = Math.min(chunk, rows - r);
+      const s = tf.tidy(() => {
+        const X = tf.tensor2d(x.subarray(r * w.inputSize, (r + n) * w.inputSize), [n, w.inputSize]);
+        const H = activate(tf.add(tf.matMul(X, W1), b1) as tf.Tensor2D, w.activation);
+        return tf.add(tf.matMul(H, W2), b2);
+      });
+      out.set(s.dataSync(), r * w.outputs);
+      s.dispose();
+    }
+  });
+  return out;
+}
+
+/** Hidden-layer activations (rows x hidden), for Part 9. */
+export function hiddenActivations(w: MlpWeights, x: Float32Array, rows: number): Float32Array {
+  return tf.tidy(() => {
+    const X = tf.tensor2d(x, [rows, w.inputSize]);
+    return activate(
+      tf.add(tf.matMul(X, tf.tensor2d(w.W1, [w.inputSize, w.hidden])), tf.tensor1d(w.b1)) as tf.Tensor2D,
+      w.activation,
+    ).dataSync() as Float32Array;
+  });
+}
+
+export function mlpPredict(w: MlpWeights, x: Float32Array, rows: number): Uint8Array {
+  const s = mlpLogits(w, x, rows);
+  const out = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let k = 1; k < w.outputs; k++) if (s[r * w.outputs + k] > s[r * w.outputs + best]) best = k;
+    out[r] = best;
+  }
+  return out;
+}
+
+export function mlpAccuracy(w: MlpWeights, d: Dataset): number {
+  const rows = checkData(d, w.inputSize, "accuracy");
+  if (rows === 0) return NaN;
+  const p = mlpPredict(w, d.x, rows);
+  let right = 0;
+  for (let r = 0; r < rows; r++) if (p[r] === d.y[r]) right++;
+  return right / rows;
+}
+
+type Params = { W1: tf.Tensor2D; b1: tf.Tensor1D; W2: tf.Tensor2D; b2: tf.Tensor1D };
+
+/**
+ * Mean softmax cross-entropy of a batch and its gradients, by hand: dL/dZ2 = (softmax - Y) / B,
+ * then back through the second layer, the activation and the first layer.
+ */
+function backward(
+  p: Params,
+  X: tf.Tensor2D,
+  Y: tf.Tensor2D,
+  activation: Activation,
+  withLoss = false,
+): { loss: tf.Scalar | null; grads: Record<keyof Params, tf.Tensor> } {
+  const B = X.shape[0];
+  const Z1 = tf.add(tf.matMul(X, p.W1), p.b1) as tf.Tensor2D;
+  const H = activate(Z1, activation);
+  const Z2 = tf.add(tf.matMul(H, p.W2), p.b2) as tf.Tensor2D;
+  const loss = withLoss ? (tf.neg(tf.div(tf.sum(tf.mul(Y, tf.logSoftmax(Z2))), B)) as tf.Scalar) : null;
+  const dZ2 = tf.div(tf.sub(tf.softmax(Z2), Y), B) as tf.Tensor2D;
+  const dW2 = tf.matMul(tf.transpose(H), dZ2);
+  const db2 = tf.sum(dZ2, 0);
+  const dH = tf.matMul(dZ2, tf.transpose(p.W2));
+  const dZ1 = tf.mul(dH, activationGrad(Z1, activation)) as tf.Tensor2D;
+  const dW1 = tf.matMul(tf.transpose(X), dZ1);
+  const db1 = tf.sum(dZ1, 0);
+  return { loss, grads: { W1: dW1, b1: db1, W2: dW2, b2: db2 } };
+}
+
+/** Loss and gradients for given weights and labelled rows (what training uses; exposed for tests). */
+export function lossAndGradients(
+  w: MlpWeights,
+  x: Float32Array,
+  y: Uint8Array,
+): { loss: number; W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array } {
+  const B = y.length;
+  const onehot = new Float32Array(B * w.outputs);
+  for (let i = 0; i < B; i++) onehot[i * w.outputs + y[i]] = 1;
+  return tf.tidy(() => {
+    const p: Params = {
+      W1: tf.tensor2d(w.W1, [w.inputSize, w.hidden]),
+      b1: tf.tensor1d(w.b1),
+      W2: tf.tensor2d(w.W2, [w.hidden, w.outputs]),
+      b2: tf.tensor1d(w.b2),
+    };
+    const r = backward(p, tf.tensor2d(x, [B, w.inputSize]), tf.tensor2d(onehot, [B, w.outputs]), w.activation, true);
+    const get = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    return {
+      loss: r.loss!.dataSync()[0],
+      W1: get(r.grads.W1),
+      b1: get(r.grads.b1),
+      W2: get(r.grads.W2),
+      b2: get(r.grads.b2),
+    };
+  });
+}
+
+/**
+ * Trains with minibatch Adam, shuffling each epoch from the seed (the last batch of an
+ * epoch may be smaller, as with torch's DataLoader). `curveEvery` epochs (and at the end)
+ * the training and validation accuracies are recorded.
+ */
+export function trainMlp(
+  train: Dataset,
+  validation: Dataset,
+  cfg: MlpConfig,
+  opts: { outputs?: number; curveEvery?: number } = {},
+): MlpTrainResult {
+  const outputs = opts.outputs ?? 6;
+  const D = train.dim;
+  const N = checkData(train, D, "training set");
+  checkData(validation, D, "validation set");
+  for (const [k, v] of Object.entries({ hidden: cfg.hidden, batchSize: cfg.batchSize, epochs: cfg.epochs })) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`trainMlp: ${k} must be a positive integer, got ${v}`);
+  }
+  if (!(cfg.learningRate > 0)) throw new Error(`trainMlp: learningRate must be positive, got ${cfg.learningRate}`);
+  if (cfg.activation !== "relu" && cfg.activation !== "leaky_relu")
+    throw new Error(`trainMlp: activation must be relu or leaky_relu, got ${cfg.activation}`);
+  for (let i = 0; i < N; i++)
+    if (train.y[i] >= outputs) throw new Error(`trainMlp: label ${train.y[i]} at row ${i} is not below ${outputs}`);
+
+  const t0 = performance.now();
+  const init = initWeights(D, cfg.hidden, outputs, cfg.activation, cfg.seed);
+  const params = {
+    W1: tf.variable(tf.tensor2d(init.W1, [D, cfg.hidden])) as tf.Variable<tf.Rank.R2>,
+    b1: tf.variable(tf.tensor1d(init.b1)) as tf.Variable<tf.Rank.R1>,
+    W2: tf.variable(tf.tensor2d(init.W2, [cfg.hidden, outputs])) as tf.Variable<tf.Rank.R2>,
+    b2: tf.variable(tf.tensor1d(init.b2)) as tf.Variable<tf.Rank.R1>,
+  };
+  type Name = keyof typeof params;
+  const names = Object.keys(params) as Name[];
+  const m = Object.fromEntries(names.map((k) => [k, tf.variable(tf.zerosLike(params[k]))])) as Record<
+    Name,
+    tf.Variable
+  >;
+  const v = Object.fromEntries(names.map((k) => [k, tf.variable(tf.zerosLike(params[k]))])) as Record<
+    Name,
+    tf.Variable
+  >;
+
+  const shuffleRng = new Random(cfg.seed + 1);
+  const batchX = new Float32Array(cfg.batchSize * D);
+  const batchY = new Float32Array(cfg.batchSize * outputs);
+  const snapshot = (): MlpWeights => ({
+    inputSize: D,
+    hidden: cfg.hidden,
+    outputs,
+    activation: cfg.activation,
+    W1: params.W1.dataSync() as Float32Array,
+    b1: params.b1.dataSync() as Float32Array,
+    W2: params.W2.dataSync() as Float32Array,
+    b2: params.b2.dataSync() as Float32Array,
+  });
+  const curve: CurvePoint[] = [];
+  let step = 0;
+
+  const adamStep = (grads: Record<Name, tf.Tensor>) => {
+    step++;
+    const c1 = 1 - BETA1 ** step;
+    const c2 = 1 - BETA2 ** step;
+    for (const k of names) {
+      tf.tidy(() => {
+        const g = grads[k];
+        const mk = tf.add(tf.mul(m[k], BETA1), tf.mul(g, 1 - BETA1));
+        const vk = tf.add(tf.mul(v[k], BETA2), tf.mul(tf.square(g), 1 - BETA2));
+        m[k].assign(mk);
+        v[k].assign(vk);
+        // torch's form: p -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps)
+        const denom = tf.add(tf.div(tf.sqrt(vk), Math.sqrt(c2)), EPSILON);
+        params[k].assign(tf.sub(params[k], tf.mul(tf.div(mk, denom), cfg.learningRate / c1)));
+      });
+    }
+  };
+
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      const order = shuffleRng.permutation(N);
+      for (let start = 0; start < N; start += cfg.batchSize) {
+        const B = Math.min(cfg.batchSize, N - start);
+        batchY.fill(0);
+        for (let b = 0; b < B; b++) {
+          const r = order[start + b];
+          batchX.set(train.x.subarray(r * D, (r + 1) * D), b * D);
+          batchY[b * outputs + train.y[r]] = 1;
+        }
+        tf.tidy(() => {
+          const X = tf.tensor2d(batchX.subarray(0, B * D), [B, D]);
+          const Y = tf.tensor2d(batchY.subarray(0, B * outputs), [B, outputs]);
+          adamStep(backward(params, X, Y, cfg.activation).grads);
+        });
+      }
+      const every = opts.curveEvery ?? 0;
+      if ((every > 0 && epoch % every === 0) || epoch === cfg.epochs) {
+        const w = snapshot();
+        curve.push({ epoch, train: mlpAccuracy(w, train), validation: mlpAccuracy(w, validation) });
+      }
+    }
+    const weights = snapshot();
+    const last = curve[curve.length - 1];
+    return {
+      weights,
+      curve,
+      trainAccuracy: last.train,
+      validationAccuracy: last.validation,
+      seconds: (performance.now() - t0) / 1000,
+      steps: step,
+    };
+  } finally {
+    for (const k of names) {
+      params[k].dispose();
+      m[k].dispose();
+      v[k].dispose();
+    }
+  }
+}
+
+/** Weights as JSON-safe plain arrays, and back (with shape checks naming what is wrong). */
+export function weightsToJson(w: MlpWeights): string {
+  return JSON.stringify({
+    ...w,
+    W1: Array.from(w.W1),
+    b1: Array.from(w.b1),
+    W2: Array.from(w.W2),
+    b2: Array.from(w.b2),
+  });
+}
+
+export function weightsFromJson(text: string, where = "weights"): MlpWeights {
+  const o = JSON.parse(text);
+  const w: MlpWeights = {
+    ...o,
+    W1: Float32Array.from(o.W1 ?? []),
+    b1: Float32Array.from(o.b1 ?? []),
+    W2: Float32Array.from(o.W2 ?? []),
+    b2: Float32Array.from(o.b2 ?? []),
+  };
+  const expect: [string, number, number][] = [
+    ["W1", w.W1.length, w.inputSize * w.hidden],
+    ["b1", w.b1.length, w.hidden],
+    ["W2", w.W2.length, w.hidden * w.outputs],
+    ["b2", w.b2.length, w.outputs],
+  ];
+  for (const [name, got, want] of expect)
+    if (!(got === want && want > 0)) throw new Error(`${where}: ${name} has ${got} values, expected ${want}`);
+  return w;
+}

@@ -1,0 +1,422 @@
+/**
+ * The Part 4/5 training step on the WebAssembly SIMD kernel of softmax-kernel.c: forward,
+ * softmax, hand-written gradient and momentum update of the softmax network, visiting only
+ * the nonzero pixels of each row.
+ *
+ * The training set stays where loadMnist put it. Each step copies its rows, a few dozen at
+ * a time, into one small buffer in the kernel's memory (so the kernel reads them from
+ * cache), as numpy's `x[idx]` copies a minibatch; of each row only the span between its
+ * first and last nonzero pixel is copied. What the kernel keeps per training set is
+ * an index of each row's nonzero pixels (2 bytes per nonzero pixel, 18 MB for MNIST's
+ * 60,000 rows), built once per set and shared by every run in the process.
+ *
+ * A step may use a second thread (softmax-helper.ts) for half of its minibatch; the
+ * gradient is always formed as first half + second half, so the weights are the same
+ * bit for bit with one thread or two.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../../../runtime/paths";
+import type { LabelledSet } from "../batches";
+
+/** Rows copied and processed together: 32 rows of 784 floats (100 KB) stay in the L2 cache. */
+const CHUNK_ROWS = 32;
+/** The kernel keeps each row's outputs in four SIMD registers. */
+export const MAX_CLASSES = 16;
+/** Pixel numbers are stored in 16 bits. */
+export const MAX_INPUTS = 65536;
+
+/** Where scripts/build-wasm.mjs puts the compiled kernel. */
+export function kernelPath(): string {
+  return path.join(projectRoot(), "lib", "dist", "models", "softmax", "kernel", "softmax-kernel.wasm");
+}
+
+let compiled: { file: string; module: WebAssembly.Module } | null = null;
+
+function kernelModule(file: string): WebAssembly.Module {
+  if (compiled?.file === file) return compiled.module;
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `softmax kernel: ${file} is missing. Build it with \`npm run build\` (needs clang and lld: apt-get install clang lld)`,
+    );
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(fs.readFileSync(file));
+  } catch (e) {
+    throw new Error(
+      `softmax kernel: ${file} is not a valid WebAssembly module (${(e as Error).message}); rebuild it with \`npm run build\``,
+      { cause: e },
+    );
+  }
+  compiled = { file, module };
+  return module;
+}
+
+/** True when the compiled kernel is present. */
+export function kernelAvailable(file = kernelPath()): boolean {
+  return fs.existsSync(file);
+}
+
+/** Row r's nonzero pixels are pixels[offsets[r] .. offsets[r + 1]), in increasing order. */
+export interface NonzeroIndex {
+  offsets: Int32Array;
+  pixels: Uint16Array;
+}
+
+const indexCache = new WeakMap<Float32Array, NonzeroIndex>();
+
+/** The nonzero pixels of every row of `set`, cached per images array (so the set must not be changed afterwards). */
+export function nonzeroIndex(set: LabelledSet): NonzeroIndex {
+  const cached = indexCache.get(set.images);
+  if (cached) return cached;
+  const { count, images } = set;
+  const d = images.length / count;
+  if (!Number.isInteger(d) || d < 1 || d > MAX_INPUTS)
+    throw new Error(`nonzeroIndex: rows of ${d} inputs (the kernel takes 1..${MAX_INPUTS})`);
+  // In SharedArrayBuffers, so a helper thread uses the same index without a copy.
+  const offsets = new Int32Array(new SharedArrayBuffer((count + 1) * 4));
+  let n = 0;
+  for (let r = 0; r < count; r++) {
+    offsets[r] = n;
+    for (let o = r * d, e = o + d; o < e; o++) if (images[o] !== 0) n++;
+  }
+  offsets[count] = n;
+  const pixels = new Uint16Array(new SharedArrayBuffer(Math.max(2, n * 2)), 0, n);
+  for (let r = 0, t = 0; r < count; r++)
+    for (let p = 0, o = r * d; p < d; p++, o++) if (images[o] !== 0) pixels[t++] = p;
+  const index = { offsets, pixels };
+  indexCache.set(images, index);
+  return index;
+}
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  softmax_rows(
+    rows: number,
+    xoff: number,
+    istart: number,
+    ilen: number,
+    idx: number,
+    X: number,
+    label: number,
+    Wt: number,
+    b: number,
+    G: number,
+    gb: number,
+    rowS: number,
+    rowM: number,
+    k: number,
+  ): void;
+  momentum_update(n: number, w: number, v: number, g: number, rate: number, momentum: number, out: number): void;
+  zero_floats(p: number, n: number): void;
+  add_floats(dst: number, src: number, n: number): void;
+  softmax_predict(
+    rows: number,
+    xoff: number,
+    istart: number,
+    ilen: number,
+    idx: number,
+    X: number,
+    Wt: number,
+    b: number,
+    pred: number,
+    k: number,
+  ): void;
+}
+
+/** What one step reports: the summed cost of its minibatch and the squared norm of the weight step. */
+export interface KernelStepStats {
+  cost: number;
+  stepNormSq: number;
+  /** False when a weight became NaN or infinite. */
+  weightsFinite: boolean;
+}
+
+export interface KernelOptions {
+  /** The compiled kernel (default: kernelPath()). */
+  file?: string;
+  /** The set's nonzero index, when the caller already has it (a helper thread does). */
+  index?: NonzeroIndex;
+  /**
+   * A thread that does the second half of each minibatch (softmax-helper.ts); owned by the
+   * kernel from here on. With or without it the results are bit-identical (see minibatch()).
+   */
+  helper?: HalfHelper | null;
+}
+
+/** The helper thread's side of the protocol (softmax-helper.ts implements it). */
+export interface HalfHelper {
+  /** Starts the gradient of rows index[start..end) at these weights (pixel-major Wt, b). */
+  request(index: ArrayLike<number>, start: number, end: number, Wt: Float32Array, b: Float32Array): void;
+  /** Waits for it: the gradient (pixel-major, d x kp), bias gradient (kp) and summed cost. */
+  wait(): { G: Float32Array; gb: Float32Array; cost: number };
+  dispose(): void;
+}
+
+/** One training run's state (weights, velocity, gradient) in the kernel's own memory. */
+export class SoftmaxKernel {
+  readonly d: number;
+  readonly kp: number;
+  readonly index: NonzeroIndex;
+  private readonly ex: KernelExports;
+  private readonly at: Record<string, number> = {};
+  private readonly f32: (name: string, n: number) => Float32Array;
+  private readonly i32: (name: string, n: number) => Int32Array;
+  private helper: HalfHelper | null = null;
+  /** End of the allocated part of the kernel's memory. */
+  private top = 0;
+  /** The nonzero index of another set (accuracy on a test set), and how many bytes its region holds. */
+  private evalIndex: { index: NonzeroIndex; bytes: number } | null = null;
+
+  /** W0 is k x d row-major (as elsewhere in lib), b0 has k entries; neither is modified. */
+  constructor(
+    readonly set: LabelledSet,
+    readonly k: number,
+    readonly batchSize: number,
+    W0: Float32Array,
+    b0: Float32Array,
+    options: KernelOptions = {},
+  ) {
+    const d = set.images.length / set.count;
+    this.d = d;
+    if (!(Number.isInteger(k) && k >= 1 && k <= MAX_CLASSES))
+      throw new Error(`SoftmaxKernel: ${k} classes (the kernel takes 1..${MAX_CLASSES})`);
+    if (W0.length !== k * d) throw new Error(`SoftmaxKernel: W0 has ${W0.length} values, expected ${k} x ${d}`);
+    if (b0.length !== k) throw new Error(`SoftmaxKernel: b0 has ${b0.length} values, expected ${k}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1))
+      throw new Error(`SoftmaxKernel: batch size ${batchSize} is not a positive integer`);
+    for (let r = 0; r < set.count; r++) {
+      if (!(set.labels[r] < k))
+        throw new Error(`SoftmaxKernel: label ${set.labels[r]} of row ${r} is not a class 0..${k - 1}`);
+    }
+    this.index = options.index ?? nonzeroIndex(set);
+    const kp = (this.kp = 4 * Math.ceil(k / 4));
+    const C = CHUNK_ROWS;
+    const file = options.file ?? kernelPath();
+    const ex = new WebAssembly.Instance(kernelModule(file), {}).exports as unknown as KernelExports;
+    this.ex = ex;
+    // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
+    const bytes: Record<string, number> = {
+      idx: this.index.pixels.byteLength,
+      X: C * d * 4,
+      xoff: C * 4,
+      istart: C * 4,
+      ilen: C * 4,
+      label: C,
+      pred: C * 4,
+      Wt: d * kp * 4,
+      V: d * kp * 4,
+      G: d * kp * 4,
+      G2: d * kp * 4,
+      b: kp * 4,
+      vb: kp * 4,
+      gb: kp * 4,
+      gb2: kp * 4,
+      rowS: C * 4,
+      rowM: C * 4,
+      out: 16,
+    };
+    this.top = ex.__heap_base.value as number;
+    for (const [name, size] of Object.entries(bytes)) this.allocate(name, size);
+    // Views are made on demand: growing the memory would detach views made earlier.
+    this.f32 = (name, n) => new Float32Array(ex.memory.buffer, this.at[name], n);
+    this.i32 = (name, n) => new Int32Array(ex.memory.buffer, this.at[name], n);
+    new Uint16Array(ex.memory.buffer, this.at.idx, this.index.pixels.length).set(this.index.pixels);
+    const Wt = this.f32("Wt", d * kp);
+    for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) Wt[p * kp + c] = W0[c * d + p];
+    this.f32("b", kp).set(b0);
+    this.helper = options.helper ?? null;
+  }
+
+  /** True when a helper thread does half of each minibatch. */
+  get threads(): 1 | 2 {
+    return this.helper ? 2 : 1;
+  }
+
+  /** Replaces the weights with pixel-major ones (d x kp, as the kernel holds them) and b (kp). */
+  setPixelMajor(Wt: Float32Array, b: Float32Array): void {
+    this.f32("Wt", this.d * this.kp).set(Wt);
+    this.f32("b", this.kp).set(b);
+  }
+
+  /** Bump allocation, 16-byte aligned for the v128 loads; growing the memory as needed. */
+  private allocate(name: string, bytes: number): void {
+    const { memory } = this.ex;
+    this.top = (this.top + 15) & ~15;
+    this.at[name] = this.top;
+    this.top += bytes;
+    if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / 65536));
+  }
+
+  /**
+   * Puts rows rowOf(0), ..., rowOf(n - 1) of `set` (n <= CHUNK_ROWS; nz is its nonzero index)
+   * into the chunk: xoff, istart, ilen and label for the kernel, and into X the span of each
+   * row from its first to its last nonzero pixel (MNIST: about 70% of the row).
+   */
+  private stage(set: LabelledSet, nz: NonzeroIndex, rowOf: (r: number) => number, n: number): void {
+    const { d, at } = this;
+    const X = this.f32("X", CHUNK_ROWS * d),
+      xoff = this.i32("xoff", n),
+      istart = this.i32("istart", n),
+      ilen = this.i32("ilen", n);
+    const label = new Uint8Array(this.ex.memory.buffer, at.label, n);
+    const { offsets, pixels } = nz;
+    for (let r = 0; r < n; r++) {
+      const j = rowOf(r);
+      if (!(j >= 0 && j < set.count))
+        throw new Error(`SoftmaxKernel: row ${j} is outside the set (0..${set.count - 1})`);
+      const first = offsets[j],
+        last = offsets[j + 1] - 1;
+      xoff[r] = r * d;
+      istart[r] = first;
+      ilen[r] = last + 1 - first;
+      label[r] = set.labels[j];
+      if (last >= first)
+        X.set(set.images.subarray(j * d + pixels[first], j * d + pixels[last] + 1), r * d + pixels[first]);
+    }
+  }
+
+  /**
+   * Gradient of the summed cost over rows index[start..end) into G and gb (pixel-major,
+   * views valid until the next call); returns them with that cost. Zero rows give zeros.
+   */
+  accumulate(
+    index: ArrayLike<number>,
+    start: number,
+    end: number,
+  ): { G: Float32Array; gb: Float32Array; cost: number } {
+    const { ex, at, d, k, kp } = this;
+    const n = end - start;
+    if (!(n >= 0 && n <= this.batchSize))
+      throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
+    ex.zero_floats(at.G, d * kp);
+    ex.zero_floats(at.gb, kp);
+    let cost = 0;
+    for (let r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
+      const m = Math.min(CHUNK_ROWS, n - r0);
+      this.stage(this.set, this.index, (r) => index[start + r0 + r], m);
+      ex.softmax_rows(
+        m,
+        at.xoff,
+        at.istart,
+        at.ilen,
+        at.idx,
+        at.X,
+        at.label,
+        at.Wt,
+        at.b,
+        at.G,
+        at.gb,
+        at.rowS,
+        at.rowM,
+        k,
+      );
+      const rowS = this.f32("rowS", m),
+        rowM = this.f32("rowM", m);
+      for (let r = 0; r < m; r++) cost += Math.log(rowS[r]) + rowM[r];
+    }
+    return { G: this.f32("G", d * kp), gb: this.f32("gb", kp), cost };
+  }
+
+  /** Fraction of `set` (the training set or another with the same inputs) whose argmax of z is its label. */
+  accuracy(set: LabelledSet): number {
+    const { ex, at, d, k } = this;
+    if (set.images.length !== set.count * d)
+      throw new Error(
+        `SoftmaxKernel.accuracy: rows of ${set.images.length / set.count} inputs, the network takes ${d}`,
+      );
+    let nz = this.index,
+      idxAt = at.idx;
+    if (set.images !== this.set.images) {
+      // Another set's index goes into a region of its own, copied once while it is the same set.
+      nz = nonzeroIndex(set);
+      if (this.evalIndex?.index !== nz) {
+        if (!this.evalIndex || this.evalIndex.bytes < nz.pixels.byteLength)
+          this.allocate("evalIdx", nz.pixels.byteLength);
+        new Uint16Array(ex.memory.buffer, at.evalIdx, nz.pixels.length).set(nz.pixels);
+        this.evalIndex = { index: nz, bytes: Math.max(nz.pixels.byteLength, this.evalIndex?.bytes ?? 0) };
+      }
+      idxAt = at.evalIdx;
+    }
+    let correct = 0;
+    for (let r0 = 0; r0 < set.count; r0 += CHUNK_ROWS) {
+      const m = Math.min(CHUNK_ROWS, set.count - r0);
+      this.stage(set, nz, (r) => r0 + r, m);
+      ex.softmax_predict(m, at.xoff, at.istart, at.ilen, idxAt, at.X, at.Wt, at.b, at.pred, k);
+      const pred = this.i32("pred", m);
+      for (let r = 0; r < m; r++) if (pred[r] === set.labels[r0 + r]) correct++;
+    }
+    return correct / set.count;
+  }
+
+  /**
+   * The minibatch gradient, always as (gradient of the first half) + (gradient of the
+   * second half), so one thread and two threads add the same floats in the same order.
+   * With a helper thread the second half runs there while this thread does the first.
+   */
+  private minibatch(index: ArrayLike<number>, start: number, end: number): number {
+    const { ex, at, d, kp } = this;
+    const n = end - start;
+    if (!(n >= 1 && n <= this.batchSize))
+      throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
+    const mid = start + Math.ceil(n / 2);
+    const keepSecond = (g: { G: Float32Array; gb: Float32Array; cost: number }) => {
+      this.f32("G2", d * kp).set(g.G);
+      this.f32("gb2", kp).set(g.gb);
+      return g.cost;
+    };
+    let first: number, second: number;
+    if (this.helper) {
+      this.helper.request(index, mid, end, this.f32("Wt", d * kp), this.f32("b", kp));
+      first = this.accumulate(index, start, mid).cost;
+      second = keepSecond(this.helper.wait());
+    } else {
+      second = keepSecond(this.accumulate(index, mid, end)); // kept before the first half overwrites G
+      first = this.accumulate(index, start, mid).cost;
+    }
+    ex.add_floats(at.G, at.G2, d * kp);
+    ex.add_floats(at.gb, at.gb2, kp);
+    return first + second;
+  }
+
+  /** The hand-written gradient of the summed cost over rows index[start..end), as dW (k x d) and db. */
+  gradient(
+    index: ArrayLike<number>,
+    start = 0,
+    end = index.length,
+  ): { dW: Float32Array; db: Float32Array; cost: number } {
+    const cost = this.minibatch(index, start, end);
+    return { dW: this.fromPixelMajor(this.f32("G", this.d * this.kp)), db: this.f32("gb", this.k).slice(), cost };
+  }
+
+  /** One step of the report's gradient_descent on rows index[start..end). */
+  step(index: ArrayLike<number>, start: number, end: number, learningRate: number, momentum: number): KernelStepStats {
+    const { ex, at } = this;
+    const cost = this.minibatch(index, start, end);
+    ex.momentum_update(this.d * this.kp, at.Wt, at.V, at.G, learningRate, momentum, at.out);
+    const [stepNormSq, weightsBad] = this.f32("out", 2);
+    ex.momentum_update(this.kp, at.b, at.vb, at.gb, learningRate, momentum, at.out);
+    const [, biasBad] = this.f32("out", 2); // the report's stopping rule looks at the step of W only
+    return { cost, stepNormSq, weightsFinite: weightsBad === 0 && biasBad === 0 };
+  }
+
+  /** The current weights, W as k x d row-major, and b. */
+  weights(): { W: Float32Array; b: Float32Array } {
+    return { W: this.fromPixelMajor(this.f32("Wt", this.d * this.kp)), b: this.f32("b", this.k).slice() };
+  }
+
+  /** Stops the helper thread, if any. */
+  dispose(): void {
+    this.helper?.dispose();
+    this.helper = null;
+  }
+
+  private fromPixelMajor(M: Float32Array): Float32Array {
+    const { d, k, kp } = this;
+    const out = new Float32Array(k * d);
+    for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) out[c * d + p] = M[p * kp + c];
+    return out;
+  }
+}

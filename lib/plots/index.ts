@@ -1,0 +1,4 @@
+/** Figures (plotly JSON with a PNG beside it), tables, and the headless renderer behind them. */
+export * from "./figures";
+export * from "./render";
+export * from "./table";
