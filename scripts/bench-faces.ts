@@ -53,14 +53,14 @@ async function benchTraining() {
       path.join(folder, "train_x.f32"),
       Buffer.from(d.train.x.buffer, d.train.x.byteOffset, d.train.x.byteLength),
     );
-    fs.writeFileSync(path.join(folder, "train_y.u8"), d.train.y);
+    fs.writeFileSync(path.join(folder, "train_y.u8"), d.train.labels);
     fs.writeFileSync(
       path.join(folder, "val_x.f32"),
       Buffer.from(d.validation.x.buffer, d.validation.x.byteOffset, d.validation.x.byteLength),
     );
-    fs.writeFileSync(path.join(folder, "val_y.u8"), d.validation.y);
+    fs.writeFileSync(path.join(folder, "val_y.u8"), d.validation.labels);
     const tfjs = trainMlp(d.train, d.validation, { ...CONFIG, seed: 0 });
-    console.log(`training ${JSON.stringify(CONFIG)} on ${d.train.y.length} images`);
+    console.log(`training ${JSON.stringify(CONFIG)} on ${d.train.labels.length} images`);
     console.log(
       `tfjs (${backend.name}): ${tfjs.seconds.toFixed(2)} s, ${tfjs.steps} steps (${((1000 * tfjs.seconds) / tfjs.steps).toFixed(2)} ms/step), validation ${tfjs.validationAccuracy.toFixed(4)}`,
     );

@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { initBackend } from "@csc411/lib/runtime";
-import { loadMnist } from "@csc411/lib/data/mnist";
+import { loadMnist, oneHot } from "@csc411/lib/data/mnist";
 import { Engine, trainSoftmax } from "@csc411/lib/models/softmax";
 import { Random, xavierNormal } from "@csc411/lib/runtime";
 
@@ -58,14 +58,8 @@ function engineMs(train: ReturnType<typeof loadMnist>["train"], engine: Engine, 
 /** Writes the training set as raw float32 files for the numpy side; returns the folder. */
 function writeForNumpy(train: ReturnType<typeof loadMnist>["train"]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-softmax-"));
-  fs.writeFileSync(
-    path.join(dir, "images.f32"),
-    Buffer.from(train.images.buffer, train.images.byteOffset, train.images.byteLength),
-  );
-  fs.writeFileSync(
-    path.join(dir, "labels.f32"),
-    Buffer.from(train.oneHot.buffer, train.oneHot.byteOffset, train.oneHot.byteLength),
-  );
+  fs.writeFileSync(path.join(dir, "images.f32"), Buffer.from(train.x.buffer, train.x.byteOffset, train.x.byteLength));
+  fs.writeFileSync(path.join(dir, "labels.f32"), Buffer.from(oneHot(train, 10).buffer));
   return dir;
 }
 
@@ -102,7 +96,7 @@ async function main() {
       const kernel2 = engineMs(train, "kernel", 2);
       const kernel = engineMs(train, "kernel", 1);
       const tfjs = engineMs(train, "tfjs");
-      const np = numpyMs(dir, train.count);
+      const np = numpyMs(dir, train.rows);
       numpyVersion = np.numpy;
       rounds.push({ kernel2, kernel, tfjs, numpy: np.ms });
     }

@@ -11,6 +11,9 @@ import { sourceFromEnv } from "./face-source";
 import { runFacePipeline, summarisePipeline, progressPrinter, cropFile, PipelineResult } from "./face-pipeline";
 import { CROP_SHAPE, CropKind } from "./face-image";
 import { dedupeImages, splitByActor } from "./face-splits";
+import type { LabelledMatrix } from "./labelled";
+
+export type { LabelledMatrix } from "./labelled";
 
 /** Label = index in this array. */
 export const ACTORS: readonly string[] = ["Alec Baldwin", "Steve Carell", "Bill Hader", "Lorraine Bracco", "Peri Gilpin", "Angie Harmon"];
@@ -97,14 +100,14 @@ export async function faceCrop(img: FaceImage, kind: CropKind): Promise<Float32A
 }
 
 /** Stacks the crops of many images into one row-major matrix (rows = images), with labels. */
-export async function faceMatrix(images: readonly FaceImage[], kind: CropKind): Promise<{ x: Float32Array; y: Uint8Array; dim: number }> {
+export async function faceMatrix(images: readonly FaceImage[], kind: CropKind): Promise<LabelledMatrix> {
   const { size, channels } = CROP_SHAPE[kind];
   const dim = size * size * channels;
   const x = new Float32Array(images.length * dim);
-  const y = new Uint8Array(images.length);
+  const labels = new Uint8Array(images.length);
   for (let i = 0; i < images.length; i++) {
     x.set(await faceCrop(images[i], kind), i * dim);
-    y[i] = images[i].label;
+    labels[i] = images[i].label;
   }
-  return { x, y, dim };
+  return { rows: images.length, dim, x, labels };
 }

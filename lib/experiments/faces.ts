@@ -27,10 +27,7 @@ import {
 
 export async function gridData(splits: FaceSplits, size: 32 | 64): Promise<GridData> {
   const kind = size === 32 ? "grey32" : "grey64";
-  const m = async (set: keyof Pick<FaceSplits, "train" | "validation" | "test">) => {
-    const { x, y, dim } = await faceMatrix(splits[set], kind);
-    return { x, y, dim };
-  };
+  const m = (set: keyof Pick<FaceSplits, "train" | "validation" | "test">) => faceMatrix(splits[set], kind);
   return { train: await m("train"), validation: await m("validation"), test: await m("test") };
 }
 

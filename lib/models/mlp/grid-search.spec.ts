@@ -21,7 +21,7 @@ function tiny(n: number, seed: number, dim: number) {
     y[r] = r % 6;
     for (let i = 0; i < dim; i++) x[r * dim + i] = rng.normal(i % 6 === y[r] ? 1.5 : 0, 0.5);
   }
-  return { x, y, dim };
+  return { rows: x.length / dim, dim, x, labels: y };
 }
 
 test("the search resumes: finished configurations are skipped, a torn last line is redone", async () => {

@@ -6,7 +6,8 @@
  * stopped. A half-written last line (a run killed mid-write) is ignored and redone.
  */
 import * as fs from "fs";
-import { Activation, CurvePoint, Dataset } from "./mlp";
+import { Activation, CurvePoint } from "./mlp";
+import type { LabelledMatrix } from "../../data/labelled";
 import { startModuleWorker } from "../../runtime/workers";
 
 export interface GridConfig {
@@ -65,9 +66,9 @@ export interface GridResult {
 }
 
 export interface GridData {
-  train: Dataset;
-  validation: Dataset;
-  test: Dataset;
+  train: LabelledMatrix;
+  validation: LabelledMatrix;
+  test: LabelledMatrix;
 }
 
 /** Finished results in the file, by key; lines that do not parse (a write cut short) are skipped. */
@@ -126,7 +127,7 @@ export async function runGridSearch(
   const log = opts.log ?? ((s: string) => console.log(s));
   const done = readResults(opts.resultsFile);
   const todo = configs.filter((c) => !done.has(configKey(c)));
-  const trainRows = data[32].train.y.length;
+  const trainRows = data[32].train.labels.length;
   todo.sort((a, b) => estimatedCost(b, trainRows) - estimatedCost(a, trainRows));
   const skipped = configs.length - todo.length;
   log(

@@ -75,7 +75,7 @@ function blobs(n: number, seed: number) {
     y[r] = r % 3;
     for (let i = 0; i < dim; i++) x[r * dim + i] = rng.normal(i === y[r] ? 2 : 0, 0.7);
   }
-  return { x, y, dim };
+  return { rows: x.length / dim, dim, x, labels: y };
 }
 
 test("training learns separable classes, and the same seed gives the same network", () => {

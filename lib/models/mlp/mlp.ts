@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Random, xavierNormal } from "../../runtime/random";
+import type { LabelledMatrix } from "../../data/labelled";
 
 // Adam's constants as in torch.optim.Adam's defaults, which the report used.
 const BETA1 = 0.9;
@@ -35,12 +36,6 @@ export interface MlpWeights {
   b1: Float32Array;
   W2: Float32Array;
   b2: Float32Array;
-}
-
-export interface Dataset {
-  x: Float32Array;
-  y: Uint8Array;
-  dim: number;
 }
 
 export interface CurvePoint {
@@ -88,11 +83,11 @@ function activationGrad(z: tf.Tensor2D, activation: Activation): tf.Tensor2D {
   return activation === "relu" ? positive : (tf.add(tf.mul(positive, 1 - LEAKY_SLOPE), LEAKY_SLOPE) as tf.Tensor2D);
 }
 
-function checkData(d: Dataset, inputSize: number, name: string): number {
+function checkData(d: LabelledMatrix, inputSize: number, name: string): number {
   if (d.dim !== inputSize) throw new Error(`${name}: rows have ${d.dim} values but the network takes ${inputSize}`);
-  if (d.x.length !== d.y.length * d.dim)
-    throw new Error(`${name}: ${d.x.length} values is not ${d.y.length} rows of ${d.dim}`);
-  return d.y.length;
+  if (d.x.length !== d.labels.length * d.dim)
+    throw new Error(`${name}: ${d.x.length} values is not ${d.labels.length} rows of ${d.dim}`);
+  return d.labels.length;
 }
 
 /** Class scores (logits) for all rows, in chunks so memory stays flat. */
@@ -140,12 +135,12 @@ export function mlpPredict(w: MlpWeights, x: Float32Array, rows: number): Uint8A
   return out;
 }
 
-export function mlpAccuracy(w: MlpWeights, d: Dataset): number {
+export function mlpAccuracy(w: MlpWeights, d: LabelledMatrix): number {
   const rows = checkData(d, w.inputSize, "accuracy");
   if (rows === 0) return NaN;
   const p = mlpPredict(w, d.x, rows);
   let right = 0;
-  for (let r = 0; r < rows; r++) if (p[r] === d.y[r]) right++;
+  for (let r = 0; r < rows; r++) if (p[r] === d.labels[r]) right++;
   return right / rows;
 }
 
@@ -211,8 +206,8 @@ export function lossAndGradients(
  * the training and validation accuracies are recorded.
  */
 export function trainMlp(
-  train: Dataset,
-  validation: Dataset,
+  train: LabelledMatrix,
+  validation: LabelledMatrix,
   cfg: MlpConfig,
   opts: { outputs?: number; curveEvery?: number } = {},
 ): MlpTrainResult {
@@ -227,7 +222,8 @@ export function trainMlp(
   if (cfg.activation !== "relu" && cfg.activation !== "leaky_relu")
     throw new Error(`trainMlp: activation must be relu or leaky_relu, got ${cfg.activation}`);
   for (let i = 0; i < N; i++)
-    if (train.y[i] >= outputs) throw new Error(`trainMlp: label ${train.y[i]} at row ${i} is not below ${outputs}`);
+    if (train.labels[i] >= outputs)
+      throw new Error(`trainMlp: label ${train.labels[i]} at row ${i} is not below ${outputs}`);
 
   const t0 = performance.now();
   const init = initWeights(D, cfg.hidden, outputs, cfg.activation, cfg.seed);
@@ -291,7 +287,7 @@ export function trainMlp(
         for (let b = 0; b < B; b++) {
           const r = order[start + b];
           batchX.set(train.x.subarray(r * D, (r + 1) * D), b * D);
-          batchY[b * outputs + train.y[r]] = 1;
+          batchY[b * outputs + train.labels[r]] = 1;
         }
         tf.tidy(() => {
           const X = tf.tensor2d(batchX.subarray(0, B * D), [B, D]);

@@ -1,3 +1,4 @@
+import { oneHotRows } from "../../data/labelled";
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../runtime/backend";
@@ -24,20 +25,18 @@ for (const backend of ["wasm", "cpu"]) {
       const XT = bb.XT.arraySync() as number[][];
       const Y = bb.Y.arraySync() as number[][];
       rows.forEach((j, r) => {
-        assert.deepEqual(X[r], Array.from(set.images.subarray(j * 11, j * 11 + 11)), `X row ${r}`);
+        assert.deepEqual(X[r], Array.from(set.x.subarray(j * 11, j * 11 + 11)), `X row ${r}`);
         assert.deepEqual(
           XT.map((col) => col[r]),
           X[r],
           `XT column ${r}`,
         );
-        assert.deepEqual(Y[r], Array.from(set.oneHot.subarray(j * 3, j * 3 + 3)), `Y row ${r}`);
+        assert.deepEqual(Y[r], Array.from(oneHotRows(set.labels, [j], 3)), `Y row ${r}`);
       });
       // The product a step computes sees the new rows (no stale cached operand).
       const W = tf.eye(3, 11);
       const z = tf.matMul(bb.X, tf.transpose(W)).arraySync() as number[][];
-      rows.forEach((j, r) =>
-        assert.deepEqual(z[r], Array.from(set.images.subarray(j * 11, j * 11 + 3)), `X W^T row ${r}`),
-      );
+      rows.forEach((j, r) => assert.deepEqual(z[r], Array.from(set.x.subarray(j * 11, j * 11 + 3)), `X W^T row ${r}`));
     }
     bb.fill(set, [4, 8], 0, 2);
     assert.equal(bb.rows, 2);

@@ -15,15 +15,7 @@
  * so a right operand whose memory changed under the same id would give stale results.
  */
 import * as tf from "@tensorflow/tfjs";
-
-export interface LabelledSet {
-  count: number;
-  /** count x d, row-major. */
-  images: Float32Array;
-  /** count x k one-hot rows. */
-  oneHot: Float32Array;
-  labels: Uint8Array;
-}
+import type { LabelledMatrix } from "../../data/labelled";
 
 interface WasmBackendLike {
   wasm: { HEAPF32: Float32Array };
@@ -108,21 +100,24 @@ export class BatchBuffers {
   }
 
   /** Copies rows `index[0..]` of `set` into the batch (at most batchSize rows; the rest are zeroed). */
-  fill(set: LabelledSet, index: ArrayLike<number>, start = 0, end = index.length): void {
+  fill(set: LabelledMatrix, index: ArrayLike<number>, start = 0, end = index.length): void {
     const n = end - start;
     if (n > this.batchSize || n < 0)
       throw new Error(`BatchBuffers.fill: ${n} rows do not fit a batch of ${this.batchSize}`);
     const { d, k } = this;
-    if (set.images.length !== set.count * d)
-      throw new Error(`BatchBuffers.fill: images hold ${set.images.length} values, expected ${set.count} x ${d}`);
+    if (set.x.length !== set.rows * d)
+      throw new Error(`BatchBuffers.fill: images hold ${set.x.length} values, expected ${set.rows} x ${d}`);
     const x = this.wasm ? this.view(this.X) : this.hostX!;
     const y = this.wasm ? this.view(this.Y) : this.hostY!;
     for (let r = 0; r < n; r++) {
       const j = index[start + r];
-      if (!(j >= 0 && j < set.count))
-        throw new Error(`BatchBuffers.fill: row ${j} is outside the set (0..${set.count - 1})`);
-      x.set(set.images.subarray(j * d, j * d + d), r * d);
-      y.set(set.oneHot.subarray(j * k, j * k + k), r * k);
+      if (!(j >= 0 && j < set.rows))
+        throw new Error(`BatchBuffers.fill: row ${j} is outside the set (0..${set.rows - 1})`);
+      x.set(set.x.subarray(j * d, j * d + d), r * d);
+      const c = set.labels[j];
+      if (!(c < k)) throw new Error(`BatchBuffers.fill: row ${j} has label ${c}, expected 0..${k - 1}`);
+      y.fill(0, r * k, r * k + k);
+      y[r * k + c] = 1;
     }
     if (n < this.batchSize) {
       x.fill(0, n * d);

@@ -1,3 +1,4 @@
+import { oneHot } from "../../data/labelled";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { costSlice, descentPath, eigenvalues2, linspace, costGrid } from "./contour";
@@ -9,7 +10,7 @@ const k = 4,
   d = 12;
 const set = separableSet(21, 150, d, k);
 // Some images have pixel 5 at zero, so the slice's constant part is exercised too.
-for (let r = 0; r < set.count; r += 3) set.images[r * d + 5] = 0;
+for (let r = 0; r < set.rows; r += 3) set.x[r * d + 5] = 0;
 const rng = new Random(22);
 const W = rng.normalArray(k * d, 0, 0.3);
 const b = rng.normalArray(k, 0, 0.3);
@@ -17,13 +18,13 @@ const problem = (w1: number, w2: number): Problem => {
   const Wm = Float32Array.from(W);
   Wm[1 * d + 5] = w1;
   Wm[3 * d + 5] = w2;
-  return { n: set.count, d, k, W: Wm, b, X: set.images, Y: set.oneHot };
+  return { n: set.rows, d, k, W: Wm, b, X: set.x, Y: oneHot(set, k) };
 };
 const slice = costSlice(W, b, set, { pixel: 5, outputs: [1, 3] });
 
 test("the slice's cost equals the full cost with the two weights moved", () => {
   assert.deepEqual(slice.center, [W[1 * d + 5], W[3 * d + 5]]);
-  assert.equal(slice.activeImages, set.count - 50);
+  assert.equal(slice.activeImages, set.rows - 50);
   for (const [w1, w2] of [slice.center, [0, 0], [2.5, -1], [-3, 4]]) {
     const want = crossEntropy64(problem(w1, w2));
     assert.ok(

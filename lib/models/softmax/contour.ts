@@ -9,7 +9,7 @@
  * add a constant. One evaluation of C (or of its gradient) costs a few operations per
  * image instead of a 784 x 10 product. Everything here is float64.
  */
-import type { LabelledSet } from "./batches";
+import type { LabelledMatrix } from "../../data/labelled";
 
 export type Point = [number, number];
 
@@ -42,14 +42,12 @@ function logSumExp(v: ArrayLike<number>): number {
 }
 
 /** Builds the slice of the summed cross-entropy of `set` through W (k x d) and b. */
-export function costSlice(W: Float32Array, b: Float32Array, set: LabelledSet, o: SliceOptions): CostSlice {
+export function costSlice(W: Float32Array, b: Float32Array, set: LabelledMatrix, o: SliceOptions): CostSlice {
   const k = b.length;
   const d = W.length / k;
   const [a, c] = o.outputs;
-  if (!Number.isInteger(d) || set.images.length !== set.count * d)
-    throw new Error(
-      `costSlice: W is ${k} x ${W.length / k} but the images have ${set.images.length / set.count} pixels`,
-    );
+  if (!Number.isInteger(d) || set.x.length !== set.rows * d)
+    throw new Error(`costSlice: W is ${k} x ${W.length / k} but the images have ${set.x.length / set.rows} pixels`);
   if (!(o.pixel >= 0 && o.pixel < d && Number.isInteger(o.pixel)))
     throw new Error(`costSlice: pixel ${o.pixel} is outside 0..${d - 1}`);
   for (const out of o.outputs)
@@ -68,9 +66,9 @@ export function costSlice(W: Float32Array, b: Float32Array, set: LabelledSet, o:
     targetL: number[] = [];
   const z = new Float64Array(k);
   const others = new Float64Array(k - 2);
-  const images = set.images;
+  const images = set.x;
   let constant = 0;
-  for (let r = 0; r < set.count; r++) {
+  for (let r = 0; r < set.rows; r++) {
     const base = r * d;
     for (let i = 0; i < k; i++) z[i] = b[i];
     for (let j = 0; j < d; j++) {

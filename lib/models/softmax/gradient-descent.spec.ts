@@ -1,3 +1,4 @@
+import { oneHot } from "../../data/labelled";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../runtime/backend";
@@ -74,9 +75,9 @@ const fullCost = (W: Float32Array, b: Float32Array) =>
     () =>
       crossEntropy(
         tf.tensor2d(W, [4, 12]),
-        tf.tensor2d(set.images, [200, 12]),
+        tf.tensor2d(set.x, [200, 12]),
         tf.tensor1d(b),
-        tf.tensor2d(set.oneHot, [200, 4]),
+        tf.tensor2d(oneHot(set, 4), [200, 4]),
       ).dataSync()[0],
   );
 
@@ -176,9 +177,15 @@ test("bad settings are named", () => {
   assert.throws(() => trainSoftmax(opts({ momentum: 1 })), /momentum must be in \[0, 1\), got 1/);
   assert.throws(() => trainSoftmax(opts({ batchSize: 201 })), /batchSize must be an integer in 1..200, got 201/);
   assert.throws(() => trainSoftmax(opts({ W0: new Float32Array(3) })), /W0 has 3 values, expected 4 x 12/);
-  const mislabelled = { ...set, labels: Uint8Array.from(set.labels, (l, r) => (r === 7 ? (l + 1) % 4 : l)) };
+  // Labels are the one truth (no one-hot copy to disagree with); one outside 0..k-1 is named.
+  const mislabelled = { ...set, labels: Uint8Array.from(set.labels, (l, r) => (r === 7 ? 9 : l)) };
   assert.throws(
     () => trainSoftmax(opts({ train: mislabelled })),
-    new RegExp(`row 7 of the training set has label ${mislabelled.labels[7]} but one-hot row \\[`),
+    /trainSoftmax: the training set: row 7 has label 9, expected 0\.\.3/,
+  );
+  const short = { ...set, rows: set.rows + 1 };
+  assert.throws(
+    () => trainSoftmax(opts({ train: short })),
+    /the training set: x has 2400 values, expected 201 rows x 12 inputs/,
   );
 });

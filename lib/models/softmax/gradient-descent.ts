@@ -13,7 +13,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Random } from "../../runtime/random";
-import { BatchBuffers, LabelledSet } from "./batches";
+import { BatchBuffers } from "./batches";
+import { checkLabelled, LabelledMatrix } from "../../data/labelled";
 import { kernelAvailable, kernelPath, MAX_CLASSES, SoftmaxKernel } from "./kernel/softmax-kernel";
 import { canShare, defaultThreads, startHalfHelper } from "./kernel/softmax-helper";
 
@@ -62,24 +63,24 @@ export function momentumStep(
  * Fraction of `set` classified correctly, in chunks through one reusable batch (no copy
  * of the set). `batch` must be built without the transposed layout or with; only X is used.
  */
-export function softmaxAccuracy(W: tf.Tensor2D, b: tf.Tensor1D, set: LabelledSet, batch: BatchBuffers): number {
+export function softmaxAccuracy(W: tf.Tensor2D, b: tf.Tensor1D, set: LabelledMatrix, batch: BatchBuffers): number {
   const B = batch.batchSize;
   const index = new Int32Array(B);
   let correct = 0;
-  for (let start = 0; start < set.count; start += B) {
-    const n = Math.min(B, set.count - start);
+  for (let start = 0; start < set.rows; start += B) {
+    const n = Math.min(B, set.rows - start);
     for (let r = 0; r < n; r++) index[r] = start + r;
     batch.fill(set, index, 0, n);
     const predicted = tf.tidy(() => tf.argMax(tf.add(tf.matMul(batch.X, tf.transpose(W)), b), 1).dataSync());
     for (let r = 0; r < n; r++) if (predicted[r] === set.labels[start + r]) correct++;
   }
-  return correct / set.count;
+  return correct / set.rows;
 }
 
 export interface TrainOptions {
-  train: LabelledSet;
+  train: LabelledMatrix;
   /** Also tracked in the history when given (never used for training). */
-  test?: LabelledSet;
+  test?: LabelledMatrix;
   /** Initial weights, k x d row-major, and biases (k). Not modified. */
   W0: Float32Array;
   b0: Float32Array;
@@ -131,20 +132,17 @@ function validate(o: TrainOptions, k: number, d: number): void {
   if (!(o.learningRate > 0 && Number.isFinite(o.learningRate)))
     bad(`learningRate must be a positive number, got ${o.learningRate}`);
   if (!(o.momentum >= 0 && o.momentum < 1)) bad(`momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0 && o.batchSize <= o.train.count))
-    bad(`batchSize must be an integer in 1..${o.train.count}, got ${o.batchSize}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0 && o.batchSize <= o.train.rows))
+    bad(`batchSize must be an integer in 1..${o.train.rows}, got ${o.batchSize}`);
   if (!(Number.isInteger(o.maxIter) && o.maxIter >= 0)) bad(`maxIter must be a non-negative integer, got ${o.maxIter}`);
   if (!(o.epsilon >= 0)) bad(`epsilon must be >= 0, got ${o.epsilon}`);
   if (o.b0.length !== k) bad(`b0 has ${o.b0.length} entries, expected ${k}`);
   if (o.W0.length !== k * d) bad(`W0 has ${o.W0.length} values, expected ${k} x ${d}`);
-  // The kernel reads the labels and TensorFlow.js the one-hot rows: they must agree.
-  const { labels, oneHot, count } = o.train;
-  if (labels.length !== count) bad(`the training set has ${labels.length} labels for ${count} rows`);
-  for (let r = 0; r < count; r++) {
-    if (!(labels[r] < k) || oneHot[r * k + labels[r]] !== 1)
-      bad(
-        `row ${r} of the training set has label ${labels[r]} but one-hot row [${oneHot.slice(r * k, r * k + k).join(", ")}]`,
-      );
+  try {
+    checkLabelled(o.train, k, "the training set");
+    if (o.test) checkLabelled(o.test, k, "the test set");
+  } catch (e) {
+    bad((e as Error).message);
   }
 }
 
@@ -183,7 +181,7 @@ interface Stepper {
   step(order: Int32Array, start: number, end: number): { cost: number; norm: number };
   weights(): { W: Float32Array; b: Float32Array };
   /** Fraction of `set` classified correctly by the current weights. */
-  accuracy(set: LabelledSet): number;
+  accuracy(set: LabelledMatrix): number;
   dispose(): void;
 }
 
@@ -253,8 +251,8 @@ function tfjsStepper(o: TrainOptions, k: number, d: number): Stepper {
 
 /** Minibatch gradient descent with momentum, following the report's gradient_descent. */
 export function trainSoftmax(o: TrainOptions): SoftmaxTrainResult {
-  const k = o.train.oneHot.length / o.train.count;
-  const d = o.train.images.length / o.train.count;
+  const k = o.b0.length;
+  const d = o.train.dim;
   validate(o, k, d);
   const { engine, note } = chooseEngine(o.engine ?? "auto", k);
   if (note && !warned.has(note)) {
@@ -275,7 +273,7 @@ export function trainSoftmax(o: TrainOptions): SoftmaxTrainResult {
     history.push(h);
     o.onRecord?.(h);
   };
-  let order = rng.permutation(o.train.count);
+  let order = rng.permutation(o.train.rows);
   let pos = 0;
   let i = 0;
   let stoppedBy: SoftmaxTrainResult["stoppedBy"] = "maxIter";
@@ -285,8 +283,8 @@ export function trainSoftmax(o: TrainOptions): SoftmaxTrainResult {
     if (o.recordEvery > 0) record(0, NaN);
     while (i < o.maxIter) {
       const t0 = performance.now();
-      if (pos + B > o.train.count) {
-        order = rng.permutation(o.train.count);
+      if (pos + B > o.train.rows) {
+        order = rng.permutation(o.train.rows);
         pos = 0;
       }
       const s = stepper.step(order, pos, pos + B);

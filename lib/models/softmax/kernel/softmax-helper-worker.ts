@@ -7,7 +7,7 @@ const { set, k, batchSize, index, file, shared } = workerData as HelperData;
 const { ctrl } = shared;
 
 try {
-  const d = set.images.length / set.count;
+  const d = set.x.length / set.rows;
   const kernel = new SoftmaxKernel(set, k, batchSize, new Float32Array(k * d), new Float32Array(k), { file, index });
   Atomics.store(ctrl, Ctrl.State, 1);
   Atomics.notify(ctrl, Ctrl.State);

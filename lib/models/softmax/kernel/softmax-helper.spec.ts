@@ -27,7 +27,7 @@ test("which sets a helper thread can read without a copy", () => {
 
 test("two threads give bit-identical gradients and steps to one thread", () => {
   const { W0, b0 } = init();
-  const order = new Random(13).permutation(shared.count);
+  const order = new Random(13).permutation(shared.rows);
   const one = new SoftmaxKernel(shared, k, 101, W0, b0);
   const two = new SoftmaxKernel(shared, k, 101, W0, b0, { helper: startHalfHelper(shared, k, 101) });
   try {

@@ -10,7 +10,7 @@
  */
 import * as os from "os";
 import type { Worker } from "worker_threads";
-import type { LabelledSet } from "../batches";
+import type { LabelledMatrix } from "../../../data/labelled";
 import { HalfHelper, kernelPath, nonzeroIndex, NonzeroIndex } from "./softmax-kernel";
 import { startModuleWorker } from "../../../runtime/workers";
 
@@ -38,7 +38,7 @@ export interface SharedBlock {
 }
 
 export interface HelperData {
-  set: LabelledSet;
+  set: LabelledMatrix;
   k: number;
   batchSize: number;
   index: NonzeroIndex;
@@ -50,12 +50,12 @@ const shared = <T>(make: (b: SharedArrayBuffer) => T, bytes: number): T =>
   make(new SharedArrayBuffer(Math.max(8, bytes)));
 
 /** True when a helper thread can read `set` without a copy. */
-export function canShare(set: LabelledSet): boolean {
-  return set.images.buffer instanceof SharedArrayBuffer && set.labels.buffer instanceof SharedArrayBuffer;
+export function canShare(set: LabelledMatrix): boolean {
+  return set.x.buffer instanceof SharedArrayBuffer && set.labels.buffer instanceof SharedArrayBuffer;
 }
 
 /** Threads trainSoftmax uses by default for `set`: 2 when the set can be shared and there are 2 cores. */
-export function defaultThreads(set: LabelledSet): 1 | 2 {
+export function defaultThreads(set: LabelledMatrix): 1 | 2 {
   return canShare(set) && os.availableParallelism() >= 2 ? 2 : 1;
 }
 
@@ -72,7 +72,7 @@ function messageOf(block: SharedBlock): string {
  * stopped and reported.
  */
 export function startHalfHelper(
-  set: LabelledSet,
+  set: LabelledMatrix,
   k: number,
   batchSize: number,
   opts: { file?: string; timeoutMs?: number } = {},
@@ -81,7 +81,7 @@ export function startHalfHelper(
     throw new Error("startHalfHelper: the set's images and labels must be in SharedArrayBuffers (as loadMnist's are)");
   const file = opts.file ?? kernelPath();
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const d = set.images.length / set.count;
+  const d = set.x.length / set.rows;
   const kp = 4 * Math.ceil(k / 4);
   const block: SharedBlock = {
     ctrl: shared((b) => new Int32Array(b), 16),
@@ -93,9 +93,9 @@ export function startHalfHelper(
     cost: shared((b) => new Float64Array(b), 8),
     message: shared((b) => new Uint8Array(b), 4096),
   };
-  // oneHot is not sent: the kernel uses the labels, and a plain array would be copied.
+  // Only the shared arrays are sent: a plain array (e.g. originalIndex of MNIST) would be copied.
   const data: HelperData = {
-    set: { count: set.count, images: set.images, labels: set.labels, oneHot: new Float32Array(0) },
+    set: { rows: set.rows, dim: set.dim, x: set.x, labels: set.labels },
     k,
     batchSize,
     index: nonzeroIndex(set),

@@ -4,13 +4,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Random } from "../../../runtime/random";
-import type { LabelledSet } from "../batches";
+import type { LabelledMatrix } from "../../../data/labelled";
 import { kernelPath, nonzeroIndex, SoftmaxKernel } from "./softmax-kernel";
 import { sparseSet } from "../test-problems";
 
 /** The gradient of the summed cross-entropy in float64, straight from the formulas. */
-function reference(set: LabelledSet, rows: ArrayLike<number>, W: Float32Array, b: Float32Array, k: number) {
-  const d = set.images.length / set.count;
+function reference(set: LabelledMatrix, rows: ArrayLike<number>, W: Float32Array, b: Float32Array, k: number) {
+  const d = set.x.length / set.rows;
   const dW = new Float64Array(k * d),
     db = new Float64Array(k);
   let cost = 0;
@@ -18,7 +18,7 @@ function reference(set: LabelledSet, rows: ArrayLike<number>, W: Float32Array, b
     const j = rows[i];
     const z = Array.from({ length: k }, (_, c) => {
       let s = b[c];
-      for (let p = 0; p < d; p++) s += W[c * d + p] * set.images[j * d + p];
+      for (let p = 0; p < d; p++) s += W[c * d + p] * set.x[j * d + p];
       return s;
     });
     const m = Math.max(...z);
@@ -27,7 +27,7 @@ function reference(set: LabelledSet, rows: ArrayLike<number>, W: Float32Array, b
     for (let c = 0; c < k; c++) {
       const dz = Math.exp(z[c] - m) / sum - (c === set.labels[j] ? 1 : 0);
       db[c] += dz;
-      for (let p = 0; p < d; p++) dW[c * d + p] += dz * set.images[j * d + p];
+      for (let p = 0; p < d; p++) dW[c * d + p] += dz * set.x[j * d + p];
     }
   }
   return { dW, db, cost };
@@ -44,7 +44,7 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
 
 test("the nonzero index lists each row's nonzero pixels in order", () => {
   const images = Float32Array.from([0, 1, 0, 2, 0, /**/ 0, 0, 0, 0, 0, /**/ 3, 3, 3, 3, 3, /**/ 0, 0, 0, 0, 0.5]);
-  const index = nonzeroIndex({ count: 4, images, oneHot: new Float32Array(8), labels: new Uint8Array(4) });
+  const index = nonzeroIndex({ rows: 4, dim: 5, x: images, labels: new Uint8Array(4) });
   assert.deepEqual(Array.from(index.offsets), [0, 2, 2, 7, 8]);
   assert.deepEqual(Array.from(index.pixels), [1, 3, 0, 1, 2, 3, 4, 4]);
 });
@@ -69,7 +69,7 @@ for (const [rows, d, k, density, scale] of SHAPES) {
     const rng = new Random(k * 7 + d);
     const W = rng.normalArray(k * d, 0, scale),
       b = rng.normalArray(k, 0, scale);
-    const batch = Int32Array.from(rng.permutation(set.count).subarray(0, rows));
+    const batch = Int32Array.from(rng.permutation(set.rows).subarray(0, rows));
     batch[0] = 0; // the all-zero row
     if (rows > 1) batch[1] = 1; // the dense row
     const got = new SoftmaxKernel(set, k, rows, W, b).gradient(batch);
@@ -123,7 +123,7 @@ test("two momentum steps equal the report's update computed by hand from the gra
 
 test("a NaN or infinite weight is reported even where every pixel of the minibatch is zero", () => {
   const set = sparseSet(5, 10, 6, 3, 1);
-  for (let r = 0; r < set.count; r++) set.images[r * 6 + 5] = 0; // pixel 5 is never lit
+  for (let r = 0; r < set.rows; r++) set.x[r * 6 + 5] = 0; // pixel 5 is never lit
   const rows = Int32Array.from({ length: 10 }, (_, i) => i);
   for (const bad of [Infinity, -Infinity, NaN, 0]) {
     const W0 = new Float32Array(18);
@@ -144,15 +144,15 @@ test("accuracy: the argmax of z against the labels, on the training set and on o
   const kernel = new SoftmaxKernel(train, k, 10, W, b);
   const want = (set: typeof train) => {
     let correct = 0;
-    for (let j = 0; j < set.count; j++) {
+    for (let j = 0; j < set.rows; j++) {
       const z = Array.from({ length: k }, (_, c) => {
         let s = b[c];
-        for (let p = 0; p < d; p++) s += W[c * d + p] * set.images[j * d + p];
+        for (let p = 0; p < d; p++) s += W[c * d + p] * set.x[j * d + p];
         return s;
       });
       if (z.indexOf(Math.max(...z)) === set.labels[j]) correct++;
     }
-    return correct / set.count;
+    return correct / set.rows;
   };
   // Another set, a larger one (its index needs a bigger region), then the first again.
   const small = sparseSet(23, 40, d, k, 0.3),

@@ -17,7 +17,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../../../runtime/paths";
-import type { LabelledSet } from "../batches";
+import type { LabelledMatrix } from "../../../data/labelled";
 
 /** Rows copied and processed together: 32 rows of 784 floats (100 KB) stay in the L2 cache. */
 const CHUNK_ROWS = 32;
@@ -67,10 +67,10 @@ export interface NonzeroIndex {
 const indexCache = new WeakMap<Float32Array, NonzeroIndex>();
 
 /** The nonzero pixels of every row of `set`, cached per images array (so the set must not be changed afterwards). */
-export function nonzeroIndex(set: LabelledSet): NonzeroIndex {
-  const cached = indexCache.get(set.images);
+export function nonzeroIndex(set: LabelledMatrix): NonzeroIndex {
+  const cached = indexCache.get(set.x);
   if (cached) return cached;
-  const { count, images } = set;
+  const { rows: count, x: images } = set;
   const d = images.length / count;
   if (!Number.isInteger(d) || d < 1 || d > MAX_INPUTS)
     throw new Error(`nonzeroIndex: rows of ${d} inputs (the kernel takes 1..${MAX_INPUTS})`);
@@ -172,14 +172,14 @@ export class SoftmaxKernel {
 
   /** W0 is k x d row-major (as elsewhere in lib), b0 has k entries; neither is modified. */
   constructor(
-    readonly set: LabelledSet,
+    readonly set: LabelledMatrix,
     readonly k: number,
     readonly batchSize: number,
     W0: Float32Array,
     b0: Float32Array,
     options: KernelOptions = {},
   ) {
-    const d = set.images.length / set.count;
+    const d = set.x.length / set.rows;
     this.d = d;
     if (!(Number.isInteger(k) && k >= 1 && k <= MAX_CLASSES))
       throw new Error(`SoftmaxKernel: ${k} classes (the kernel takes 1..${MAX_CLASSES})`);
@@ -187,7 +187,7 @@ export class SoftmaxKernel {
     if (b0.length !== k) throw new Error(`SoftmaxKernel: b0 has ${b0.length} values, expected ${k}`);
     if (!(Number.isInteger(batchSize) && batchSize >= 1))
       throw new Error(`SoftmaxKernel: batch size ${batchSize} is not a positive integer`);
-    for (let r = 0; r < set.count; r++) {
+    for (let r = 0; r < set.rows; r++) {
       if (!(set.labels[r] < k))
         throw new Error(`SoftmaxKernel: label ${set.labels[r]} of row ${r} is not a class 0..${k - 1}`);
     }
@@ -255,7 +255,7 @@ export class SoftmaxKernel {
    * into the chunk: xoff, istart, ilen and label for the kernel, and into X the span of each
    * row from its first to its last nonzero pixel (MNIST: about 70% of the row).
    */
-  private stage(set: LabelledSet, nz: NonzeroIndex, rowOf: (r: number) => number, n: number): void {
+  private stage(set: LabelledMatrix, nz: NonzeroIndex, rowOf: (r: number) => number, n: number): void {
     const { d, at } = this;
     const X = this.f32("X", CHUNK_ROWS * d),
       xoff = this.i32("xoff", n),
@@ -265,16 +265,14 @@ export class SoftmaxKernel {
     const { offsets, pixels } = nz;
     for (let r = 0; r < n; r++) {
       const j = rowOf(r);
-      if (!(j >= 0 && j < set.count))
-        throw new Error(`SoftmaxKernel: row ${j} is outside the set (0..${set.count - 1})`);
+      if (!(j >= 0 && j < set.rows)) throw new Error(`SoftmaxKernel: row ${j} is outside the set (0..${set.rows - 1})`);
       const first = offsets[j],
         last = offsets[j + 1] - 1;
       xoff[r] = r * d;
       istart[r] = first;
       ilen[r] = last + 1 - first;
       label[r] = set.labels[j];
-      if (last >= first)
-        X.set(set.images.subarray(j * d + pixels[first], j * d + pixels[last] + 1), r * d + pixels[first]);
+      if (last >= first) X.set(set.x.subarray(j * d + pixels[first], j * d + pixels[last] + 1), r * d + pixels[first]);
     }
   }
 
@@ -321,15 +319,13 @@ export class SoftmaxKernel {
   }
 
   /** Fraction of `set` (the training set or another with the same inputs) whose argmax of z is its label. */
-  accuracy(set: LabelledSet): number {
+  accuracy(set: LabelledMatrix): number {
     const { ex, at, d, k } = this;
-    if (set.images.length !== set.count * d)
-      throw new Error(
-        `SoftmaxKernel.accuracy: rows of ${set.images.length / set.count} inputs, the network takes ${d}`,
-      );
+    if (set.x.length !== set.rows * d)
+      throw new Error(`SoftmaxKernel.accuracy: rows of ${set.x.length / set.rows} inputs, the network takes ${d}`);
     let nz = this.index,
       idxAt = at.idx;
-    if (set.images !== this.set.images) {
+    if (set.x !== this.set.x) {
       // Another set's index goes into a region of its own, copied once while it is the same set.
       nz = nonzeroIndex(set);
       if (this.evalIndex?.index !== nz) {
@@ -341,14 +337,14 @@ export class SoftmaxKernel {
       idxAt = at.evalIdx;
     }
     let correct = 0;
-    for (let r0 = 0; r0 < set.count; r0 += CHUNK_ROWS) {
-      const m = Math.min(CHUNK_ROWS, set.count - r0);
+    for (let r0 = 0; r0 < set.rows; r0 += CHUNK_ROWS) {
+      const m = Math.min(CHUNK_ROWS, set.rows - r0);
       this.stage(set, nz, (r) => r0 + r, m);
       ex.softmax_predict(m, at.xoff, at.istart, at.ilen, idxAt, at.X, at.Wt, at.b, at.pred, k);
       const pred = this.i32("pred", m);
       for (let r = 0; r < m; r++) if (pred[r] === set.labels[r0 + r]) correct++;
     }
-    return correct / set.count;
+    return correct / set.rows;
   }
 
   /**
