@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Random } from "../../runtime/random";
 import { BatchBuffers } from "./batches";
+import { forwardAndGradient } from "./softmax";
 import { checkLabelled, LabelledMatrix } from "../../data/labelled";
 import { kernelAvailable, kernelPath, MAX_CLASSES, SoftmaxKernel } from "./kernel/softmax-kernel";
 import { canShare, defaultThreads, startHalfHelper } from "./kernel/softmax-helper";
@@ -221,16 +222,9 @@ function tfjsStepper(o: TrainOptions, k: number, d: number): Stepper {
     step(order, start, end) {
       batch.fill(o.train, order, start, end);
       const next = tf.tidy(() => {
-        // Forward once, reused by the gradient and the batch cost.
-        const z = tf.add(tf.matMul(batch.X, tf.transpose(p.W)), p.b);
-        const m = tf.max(z, 1, true);
-        const e = tf.exp(tf.sub(z, m));
-        const s = tf.sum(e, 1, true);
-        const dz = tf.sub(tf.div(e, s), batch.Y);
-        const g = { dW: tf.transpose(tf.matMul(batch.XT, dz)) as tf.Tensor2D, db: tf.sum(dz, 0) as tf.Tensor1D };
-        const c = tf.sub(tf.sum(tf.add(m, tf.log(s))), tf.sum(tf.mul(batch.Y, z)));
+        const g = forwardAndGradient(p.W, batch.X, p.b, batch.Y, batch.XT);
         const step = momentumStep(p, v, g, o.learningRate, o.momentum);
-        return { ...step, stats: tf.stack([tf.norm(step.vW), c]) };
+        return { ...step, stats: tf.stack([tf.norm(step.vW), g.cost]) };
       });
       const [norm, cost] = next.stats.dataSync();
       next.stats.dispose();

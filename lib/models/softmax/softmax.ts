@@ -69,11 +69,35 @@ export interface Gradient {
 }
 
 /**
- * Part 3(b), by hand: dC/dW = (P - Y)^T X (eq. 7 summed over the batch, 10 x 784) and
- * dC/db = column sums of P - Y. `XT` (784 x N, the batch transposed) may be passed when
- * the caller already has it; then (X^T (P - Y))^T is formed, which avoids making the
- * 784 x N operand the "weights" of the wasm matrix product (see batches.ts).
+ * Part 3(b), by hand, with the cost from the same forward pass: the one place the Part 3
+ * math is written for TensorFlow.js (the training step and the kernel check both call it).
+ * o = X W^T + b; P = softmax(o) with each row's maximum m taken out; dC/dW = (P - Y)^T X
+ * (eq. 7 summed over the batch, 10 x 784); dC/db = column sums of P - Y; and
+ * C = sum(m + log sum exp(o - m)) - sum(Y o). `XT` (784 x N, the batch transposed) may be
+ * passed when the caller already has it; then (X^T (P - Y))^T is formed, which avoids making
+ * the 784 x N operand the "weights" of the wasm matrix product (see batches.ts).
  */
+export function forwardAndGradient(
+  W: tf.Tensor2D,
+  X: tf.Tensor2D,
+  b: tf.Tensor1D,
+  Y: tf.Tensor2D,
+  XT?: tf.Tensor2D,
+): Gradient & { cost: tf.Scalar } {
+  checkShapes(W, X, b, Y);
+  return tf.tidy(() => {
+    const o = tf.add(tf.matMul(X, tf.transpose(W)), b);
+    const m = tf.max(o, 1, true);
+    const e = tf.exp(tf.sub(o, m));
+    const s = tf.sum(e, 1, true);
+    const d = tf.sub(tf.div(e, s), Y);
+    const dW = XT ? tf.transpose(tf.matMul(XT, d)) : tf.matMul(tf.transpose(d), X);
+    const cost = tf.sub(tf.sum(tf.add(m, tf.log(s))), tf.sum(tf.mul(Y, o))) as tf.Scalar;
+    return { dW: dW as tf.Tensor2D, db: tf.sum(d, 0) as tf.Tensor1D, cost };
+  });
+}
+
+/** The gradient of forwardAndGradient alone (Part 3(b)). */
 export function softmaxGradient(
   W: tf.Tensor2D,
   X: tf.Tensor2D,
@@ -81,11 +105,9 @@ export function softmaxGradient(
   Y: tf.Tensor2D,
   XT?: tf.Tensor2D,
 ): Gradient {
-  checkShapes(W, X, b, Y);
   return tf.tidy(() => {
-    const d = tf.sub(basicNetwork(W, X, b), Y);
-    const dW = XT ? tf.transpose(tf.matMul(XT, d)) : tf.matMul(tf.transpose(d), X);
-    return { dW: dW as tf.Tensor2D, db: tf.sum(d, 0) as tf.Tensor1D };
+    const { dW, db } = forwardAndGradient(W, X, b, Y, XT);
+    return { dW, db };
   });
 }
 
