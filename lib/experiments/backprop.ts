@@ -1,6 +1,8 @@
 /**
  * The Part 7 experiment as data: which sweeps each profile runs, the fitted slopes beside
  * the exponents the derivation predicts, and the figures. The notebook only calls these.
+ *
+ * Used by: notebooks/07-backprop-cost.ipynb; scripts/bench-backprop.ts. Models: models/fcnet.
  */
 import { Profile } from "../runtime/profile";
 import { Figure, lineChart } from "../plots/figures";

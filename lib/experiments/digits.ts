@@ -3,6 +3,9 @@
  * runs the notebooks share: Part 5's notebook compares with Part 4's curves and Part 6
  * starts from Part 5's optimum, so each run's weights and history are cached under
  * data/digits/ and retrained deterministically when the cache is missing.
+ *
+ * Used by: notebooks/02-softmax-network, 03-gradient, 04-gradient-descent, 05-momentum and
+ * 06-momentum-contour. Models: models/softmax (and its kernel).
  */
 import * as tf from "@tensorflow/tfjs";
 import { oneHotRows } from "../data/labelled";

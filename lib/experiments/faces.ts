@@ -1,6 +1,9 @@
 /**
  * Glue between the face data and the Part 8 / Part 9 models, so the notebooks stay short:
  * the split images as matrices per image size, and where the chosen network is saved.
+ *
+ * Used by: notebooks/08-faces-network, 09-hidden-units and 10-transfer-learning (the raw-pixel
+ * row); scripts/faces-grid.ts and scripts/bench-faces.ts. Models: models/mlp.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -1,6 +1,9 @@
 /**
  * Face crops -> backbone features as a training matrix for the Part 8 network, through
  * the activation cache. Kept here so the Part 10 notebook is a few calls, not a loop.
+ *
+ * Used by: notebooks/10-transfer-learning.ipynb. Models:
+ * models/backbones (features) and models/mlp (the classifier on top).
  */
 import { FaceImage, faceCrop } from "../data/faces";
 import { ActivationOptions, cachedActivations, printProgress } from "../models/backbones/activation-cache";
