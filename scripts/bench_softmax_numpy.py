@@ -4,13 +4,16 @@ update, norm of the step) in float32, as the report's numpy code does it.
 
 Reads the training images and one-hot labels from raw float32 files written by the
 TypeScript benchmark (argv: images.f32 labels.f32 count iterations seed) so both sides
-train on the same bytes; prints one JSON line with ms per iteration.
+train on the same bytes; prints one JSON line with ms per iteration and the BLAS in use.
+Runs under the project venv's numpy 2.4.6 (the reference) or Debian's numpy (reference BLAS).
 """
 import json
 import sys
 import time
 
 import numpy as np
+
+from bench_blas_info import numpy_blas
 
 images_file, labels_file, count, iterations, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 x = np.fromfile(images_file, dtype=np.float32).reshape(count, 784)
@@ -48,4 +51,4 @@ for i in range(iterations):
         perm = rng.permutation(count)
     step(perm[(i % per_epoch) * batch:(i % per_epoch + 1) * batch])
 ms = (time.perf_counter() - t0) / iterations * 1e3
-print(json.dumps({"ms": ms, "numpy": np.__version__}))
+print(json.dumps({"ms": ms, **numpy_blas()}))
