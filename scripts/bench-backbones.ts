@@ -1,6 +1,6 @@
 /**
  * Feature-extraction throughput (images per second) per backbone and tap layer, on the
- * backend the notebooks use. AlexNet runs with random weights of the real BVLC shapes
+ * backend the notebooks use. AlexNet runs with random weights of torchvision's shapes
  * (speed does not depend on the values), so it is measured even without the user's
  * weights. The reference is MobileNetV2's full convolutional stack (out_relu) in the
  * same run; ratios against it survive a noisy shared machine better than raw numbers.
@@ -12,7 +12,8 @@ import { Random } from "@csc411/lib/runtime";
 import { Backbone, RgbImage } from "@csc411/lib/models/backbones";
 import { MobileNetV2 } from "@csc411/lib/models/backbones";
 import { FaceDescriptor } from "@csc411/lib/models/backbones";
-import { AlexNet, AlexNetWeights, alexNetWeightShapes, BVLC_ALEXNET } from "@csc411/lib/models/backbones";
+import { InceptionV3 } from "@csc411/lib/models/backbones";
+import { AlexNet, AlexNetWeights, alexNetWeightShapes } from "@csc411/lib/models/backbones";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +37,7 @@ function images(n: number, rng: Random): RgbImage[] {
 
 function randomAlexNetWeights(rng: Random): AlexNetWeights {
   const w: AlexNetWeights = new Map();
-  for (const [name, shape] of alexNetWeightShapes(BVLC_ALEXNET)) {
+  for (const [name, shape] of alexNetWeightShapes()) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = (rng.uniform() - 0.5) * 0.02;
@@ -75,9 +76,12 @@ async function main(): Promise<void> {
   mobile.dispose();
   const face = await FaceDescriptor.load();
   await run("face-api ResNet-34", face, ["descriptor"]);
-  const alex = await AlexNet.fromWeights(randomAlexNetWeights(rng), BVLC_ALEXNET, "alexnet-random");
-  await run("AlexNet (random weights)", alex, ["conv1", "conv3", "conv4", "conv5", "fc7"]);
+  const alex = await AlexNet.fromWeights(randomAlexNetWeights(rng), undefined, "alexnet-random");
+  await run("AlexNet torchvision (random weights)", alex, ["pool2", "conv4", "pool5"]);
   alex.dispose();
+  const inception = await InceptionV3.load();
+  await run("InceptionV3 (nsfwjs)", inception, ["mixed2", "mixed5", "mixed7", "mixed10"]);
+  inception.dispose();
 
   const ref = rows.find((r) => r.backbone.startsWith("MobileNetV2") && r.layer === "out_relu")!.rate;
   console.log(`\n| backbone | layer | features | images/s | ms/image | vs MobileNetV2 out_relu |`);

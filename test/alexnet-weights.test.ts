@@ -1,8 +1,9 @@
 /**
- * The documented user path for AlexNet weights, end to end: a bvlc_alexnet.npy-style
- * pickle (dict of [W, b] per layer, full BVLC shapes, random values written by numpy),
- * converted by scripts/alexnet-weights.py, then read by the TypeScript loader.
- * Needs /usr/bin/python3 with numpy (Debian python3-numpy).
+ * The documented user path for AlexNet weights: scripts/alexnet-weights.py converts a
+ * torchvision state dict (.pth) into the folder the TypeScript loader reads, and rejects
+ * anything else with a message that says what is wrong. (That the converted network
+ * computes what PyTorch computes is test/alexnet-torch-parity.test.ts.)
+ * Needs .venv/bin/python with torch.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,63 +14,97 @@ import * as path from "path";
 import { readAlexNetWeights } from "@csc411/lib/models/backbones";
 
 const root = path.resolve(__dirname, "..");
-const PYTHON = "/usr/bin/python3";
+const PYTHON = path.join(root, ".venv", "bin", "python");
+const CONVERTER = path.join(root, "scripts", "alexnet-weights.py");
 
-const MAKE_SOURCE = `
-import sys, numpy as np
-rng = np.random.default_rng(7)
-shapes = {"conv1": (11,11,3,96), "conv2": (5,5,48,256), "conv3": (3,3,256,384), "conv4": (3,3,192,384),
-          "conv5": (3,3,192,256), "fc6": (9216,4096), "fc7": (4096,4096), "fc8": (4096,1000)}
-# float32 like the real file; the converter must keep values exactly.
-net = {k: [rng.standard_normal(s, dtype=np.float32), rng.standard_normal(s[-1:], dtype=np.float32)] for k, s in shapes.items()}
-np.save(sys.argv[1], net, allow_pickle=True)
-for k in ("conv4", "fc8"):
-    print(k, repr(float(net[k][0].flat[12345])), repr(float(net[k][1][-1])))
+function torchMissing(): string | null {
+  if (!fs.existsSync(PYTHON)) return `${PYTHON} does not exist (run scripts/install.sh to create the project venv)`;
+  return spawnSync(PYTHON, ["-c", "import torch"]).status === 0 ? null : `${PYTHON} has no torch`;
+}
+const skip = torchMissing() ?? false;
+
+// A full torchvision AlexNet state dict (features and classifier), seeded random values.
+const STATE_DICT = `
+import sys, torch
+g = torch.Generator().manual_seed(3)
+shapes = {"features.0": (64,3,11,11), "features.3": (192,64,5,5), "features.6": (384,192,3,3),
+          "features.8": (256,384,3,3), "features.10": (256,256,3,3), "classifier.1": (8,9216)}  # classifier keys are ignored; small to save time
+sd = {}
+for k, s in shapes.items():
+    sd[k + ".weight"] = torch.randn(s, generator=g)
+    sd[k + ".bias"] = torch.randn(s[0], generator=g)
+for k, v in dict(x.split("=") for x in sys.argv[2:]).items():
+    if v == "drop": del sd[k]
+    else: sd[k] = torch.zeros(tuple(int(d) for d in v.split("x")))
+torch.save(sd, sys.argv[1])
+print(repr(float(sd["features.8.weight"][10, 20, 1, 2])) if "features.8.weight" in sd else "")
 `;
 
-test(
-  "bvlc_alexnet.npy -> scripts/alexnet-weights.py -> readAlexNetWeights keeps every value",
-  { timeout: 120_000 },
-  () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alexnet-weights-"));
-    try {
-      const source = path.join(dir, "bvlc_alexnet.npy");
-      const made = spawnSync(PYTHON, ["-c", MAKE_SOURCE, source], { encoding: "utf8" });
-      assert.equal(made.status, 0, made.stderr);
-      const conv = spawnSync(
-        PYTHON,
-        [path.join(root, "scripts", "alexnet-weights.py"), source, path.join(dir, "out")],
-        { encoding: "utf8" },
-      );
-      assert.equal(conv.status, 0, conv.stderr);
-      assert.equal(conv.stdout.trim().split("\n").length, 16);
-      const w = readAlexNetWeights(path.join(dir, "out"));
-      for (const line of made.stdout.trim().split("\n")) {
-        const [layer, wValue, bValue] = line.split(" ");
-        assert.equal(w.get(`${layer}_W`)!.data[12345], Number(wValue), `${layer}_W[12345]`);
-        const b = w.get(`${layer}_b`)!.data;
-        assert.equal(b[b.length - 1], Number(bValue), `${layer}_b[-1]`);
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  },
-);
-
-test("the converter rejects a file that is not bvlc_alexnet.npy", () => {
+function withDir(fn: (dir: string) => void): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alexnet-weights-"));
   try {
-    const source = path.join(dir, "other.npy");
-    spawnSync(PYTHON, [
-      "-c",
-      `import numpy as np; np.save("${source}", {"conv1": [np.zeros((3,3,3,8), np.float32), np.zeros(8, np.float32)]}, allow_pickle=True)`,
-    ]);
-    const conv = spawnSync(PYTHON, [path.join(root, "scripts", "alexnet-weights.py"), source, path.join(dir, "out")], {
-      encoding: "utf8",
-    });
-    assert.notEqual(conv.status, 0);
-    assert.match(conv.stderr, /conv1 W has shape \(3, 3, 3, 8\), expected \(11, 11, 3, 96\)/);
+    fn(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+function convert(source: string, out: string) {
+  return spawnSync(PYTHON, [CONVERTER, source, out], { encoding: "utf8" });
+}
+
+test("a torchvision state dict converts; the loader reads every value back", { skip, timeout: 120_000 }, () =>
+  withDir((dir) => {
+    const source = path.join(dir, "alexnet.pth");
+    const made = spawnSync(PYTHON, ["-c", STATE_DICT, source], { encoding: "utf8" });
+    assert.equal(made.status, 0, made.stderr);
+    const r = convert(source, path.join(dir, "out"));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split("\n").length, 11, r.stdout); // 10 arrays + manifest
+    const w = readAlexNetWeights(path.join(dir, "out"));
+    // [out, in, kh, kw] kept as PyTorch stores it: index ((10*384 + 20)*3 + 1)*3 + 2.
+    assert.equal(w.get("features.8.weight")!.data[((10 * 384 + 20) * 3 + 1) * 3 + 2], Number(made.stdout.trim()));
+    assert.equal(fs.existsSync(path.join(dir, "out", "classifier.1.weight.npy")), false);
+  }),
+);
+
+// Each bad input: extra arguments for the state-dict script (or raw bytes), and the message.
+const BAD: { name: string; file: string; args?: string[]; bytes?: string; message: RegExp }[] = [
+  {
+    name: "not a state dict",
+    file: "junk.pth",
+    bytes: "<html>404</html>",
+    message: /junk\.pth: not a PyTorch state dict/,
+  },
+  {
+    name: "a key missing",
+    file: "alexnet.pth",
+    args: ["features.8.weight=drop"],
+    message: /no 'features\.8\.weight' .*is this torchvision's AlexNet\?/,
+  },
+  {
+    name: "a wrong shape",
+    file: "alexnet.pth",
+    args: ["features.3.weight=96x48x5x5"],
+    message: /features\.3\.weight has shape \(96, 48, 5, 5\), expected \(192, 64, 5, 5\)/,
+  },
+  {
+    name: "a hash that contradicts the file name",
+    file: "alexnet-owt-7be5be79.pth",
+    message: /SHA-256 starts [0-9a-f]{8}, the file name says 7be5be79: incomplete download\?/,
+  },
+];
+
+for (const bad of BAD) {
+  test(`the converter rejects ${bad.name}`, { skip, timeout: 60_000 }, () =>
+    withDir((dir) => {
+      const source = path.join(dir, bad.file);
+      if (bad.bytes !== undefined) fs.writeFileSync(source, bad.bytes);
+      else assert.equal(spawnSync(PYTHON, ["-c", STATE_DICT, source, ...(bad.args ?? [])]).status, 0);
+      const r = convert(source, path.join(dir, "out"));
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, bad.message);
+      assert.equal(fs.existsSync(path.join(dir, "out", "manifest.json")), false, "no manifest for a failed conversion");
+    }),
+  );
+}

@@ -1,16 +1,29 @@
 /**
- * AlexNet as in the course's `myalexnet` (Guerzhoy & Frossard's TensorFlow port of
- * Caffe's bvlc_alexnet): grouped convolutions in conv2/4/5 (the two-GPU split of the
- * original paper), local response normalisation after conv1 and conv2, "SAME" padding
- * on every convolution and 227x227 BGR input with the image's mean subtracted.
+ * AlexNet as torchvision defines it (`torchvision.models.alexnet`, the network the report
+ * ran with PyTorch 0.3 / torchvision 0.2), convolutional part only:
  *
- * No AlexNet weights can be installed offline, so the user supplies them: a folder of
- * .npy files (conv1_W.npy, conv1_b.npy, ..., fc8_b.npy) that scripts/alexnet-weights.py
- * writes from the course's bvlc_alexnet.npy. The loader checks every name, shape and
- * dtype and says what is wrong and how to get the weights.
+ *   features = Sequential(
+ *     0 Conv2d(3, 64, 11, stride 4, pad 2), 1 ReLU, 2 MaxPool2d(3, 2),
+ *     3 Conv2d(64, 192, 5, pad 2),          4 ReLU, 5 MaxPool2d(3, 2),
+ *     6 Conv2d(192, 384, 3, pad 1),         7 ReLU,
+ *     8 Conv2d(384, 256, 3, pad 1),         9 ReLU,
+ *    10 Conv2d(256, 256, 3, pad 1),        11 ReLU, 12 MaxPool2d(3, 2))
  *
- * The channel counts are parameters so that tests can build a tiny AlexNet with the
- * same geometry and write its weights in the same format.
+ * The report "pulled the first 9 layers out of the pretrained AlexNet": `features[:9]`,
+ * which ends at conv4 before its ReLU, 13x13x256 = 43,264 features for a 227x227 input
+ * normalised with ImageNet's mean and standard deviation. That is the tap "conv4" here.
+ *
+ * Weights: torchvision's state dict (alexnet-owt-7be5be79.pth), converted once by
+ * scripts/alexnet-weights.py into a folder of .npy files named by their state-dict keys
+ * (features.0.weight.npy, [out, in, kh, kw] exactly as PyTorch stores them) plus a
+ * manifest.json with every array's shape and SHA-256. The loader checks the manifest,
+ * every shape, hash and value, and transposes the kernels to TensorFlow.js's
+ * [kh, kw, in, out]. PyTorch pads symmetrically and explicitly, so each convolution is
+ * tf.pad followed by a 'valid' convolution (TensorFlow's 'same' pads asymmetrically at
+ * stride 4 and would shift conv1).
+ *
+ * The channel counts are parameters so that tests can build a tiny AlexNet with the same
+ * geometry and write its weights in the same format.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -18,174 +31,231 @@ import * as path from "path";
 import { tf, initBackend } from "../../runtime/backend";
 import { dataDir } from "../../runtime/paths";
 import { Backbone, RgbImage, TapLayer, batchTensor, tapLayer, unbatch } from "./backbone";
-import { NpyArray, readNpy } from "./npy";
+import { NpyArray, parseNpy } from "./npy";
 
-export interface AlexNetSpec {
-  /** Output channels of conv1..conv5. */
-  conv: readonly [number, number, number, number, number];
-  /** Output units of fc6, fc7, fc8. */
-  fc: readonly [number, number, number];
-}
+/** Output channels of conv1..conv5 (torchvision: 64, 192, 384, 256, 256). */
+export type AlexNetSpec = readonly [number, number, number, number, number];
+export const TORCHVISION_ALEXNET: AlexNetSpec = [64, 192, 384, 256, 256];
 
-export const BVLC_ALEXNET: AlexNetSpec = { conv: [96, 256, 384, 384, 256], fc: [4096, 4096, 1000] };
-
-const INPUT_SIZE = 227;
-// Caffe's norm1/norm2 (local_size 5, alpha 1e-4) in TensorFlow's convention, as myalexnet has it.
-const LRN = { radius: 2, bias: 1.0, alpha: 2e-5, beta: 0.75 };
+export const ALEXNET_INPUT_SIZE = 227;
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+/** The manifest's "format" value; bump when the folder layout changes. */
+export const ALEXNET_WEIGHTS_FORMAT = "csc411-alexnet-torchvision-1";
 
 interface ConvDef {
-  name: string;
+  /** Index in torchvision's `features`. */
+  index: number;
   kernel: number;
   stride: number;
-  groups: number;
+  pad: number;
 }
 const CONVS: readonly ConvDef[] = [
-  { name: "conv1", kernel: 11, stride: 4, groups: 1 },
-  { name: "conv2", kernel: 5, stride: 1, groups: 2 },
-  { name: "conv3", kernel: 3, stride: 1, groups: 1 },
-  { name: "conv4", kernel: 3, stride: 1, groups: 2 },
-  { name: "conv5", kernel: 3, stride: 1, groups: 2 },
+  { index: 0, kernel: 11, stride: 4, pad: 2 },
+  { index: 3, kernel: 5, stride: 1, pad: 2 },
+  { index: 6, kernel: 3, stride: 1, pad: 1 },
+  { index: 8, kernel: 3, stride: 1, pad: 1 },
+  { index: 10, kernel: 3, stride: 1, pad: 1 },
 ];
-const FCS = ["fc6", "fc7", "fc8"] as const;
 
-// Spatial sizes with SAME convs and 3x3/2 VALID pools: 227 -> 57 -> 28 -> 28 -> 13 -> 13 -> 6.
-const SIDE = { conv1: 57, conv2: 28, conv3: 13, conv4: 13, conv5: 13, pool5: 6 };
+/** torchvision's `features`, one entry per module. */
+type Op = { kind: "conv"; conv: number } | { kind: "relu" } | { kind: "pool" };
+const FEATURES: readonly Op[] = [
+  { kind: "conv", conv: 0 },
+  { kind: "relu" },
+  { kind: "pool" },
+  { kind: "conv", conv: 1 },
+  { kind: "relu" },
+  { kind: "pool" },
+  { kind: "conv", conv: 2 },
+  { kind: "relu" },
+  { kind: "conv", conv: 3 },
+  { kind: "relu" },
+  { kind: "conv", conv: 4 },
+  { kind: "relu" },
+  { kind: "pool" },
+];
 
-export const WEIGHTS_HELP =
-  "AlexNet weights are not shipped (no offline source exists). To get them: download bvlc_alexnet.npy " +
-  "(Caffe's BVLC AlexNet converted for TensorFlow by Guerzhoy & Frossard, the file the course's myalexnet " +
-  "uses; http://www.cs.toronto.edu/~guerzhoy/tf_alexnet/bvlc_alexnet.npy, 233 MB), then run " +
-  "`python3 scripts/alexnet-weights.py bvlc_alexnet.npy data/weights/alexnet` (needs numpy) " +
-  "or point ALEXNET_WEIGHTS at a folder holding conv1_W.npy ... fc8_b.npy.";
+/** Tap name -> the end of the `features[:end]` slice it returns. */
+const TAPS: readonly { name: string; end: number; description: string }[] = [
+  { name: "pool1", end: 3, description: "features[:3]: conv1 + ReLU + max pool" },
+  { name: "pool2", end: 6, description: "features[:6]: conv2 + ReLU + max pool" },
+  { name: "conv3", end: 8, description: "features[:8]: conv3 + ReLU" },
+  { name: "conv4", end: 9, description: "features[:9]: conv4 before its ReLU (the report's layer)" },
+  { name: "conv4_relu", end: 10, description: "features[:10]: conv4 + ReLU" },
+  { name: "conv5", end: 12, description: "features[:12]: conv5 + ReLU" },
+  { name: "pool5", end: 13, description: "features[:13]: conv5 + ReLU + max pool (all of features)" },
+];
 
-/** The weight file names and their shapes for a spec (conv kernels HWIO, fc weights [in, out]). */
-export function alexNetWeightShapes(spec: AlexNetSpec = BVLC_ALEXNET): Map<string, number[]> {
+export const WEIGHTS_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth";
+
+export function weightsHelp(dir = "data/weights/alexnet-torchvision"): string {
+  return (
+    "AlexNet weights are not shipped. To get torchvision's pretrained AlexNet (233 MB): " +
+    `download ${WEIGHTS_URL} (e.g. curl -LO ${WEIGHTS_URL}), then convert it once with ` +
+    `\`.venv/bin/python scripts/alexnet-weights.py alexnet-owt-7be5be79.pth ${dir}\` ` +
+    "(needs PyTorch, which scripts/install.sh puts in .venv), or point ALEXNET_WEIGHTS at a folder the converter wrote."
+  );
+}
+
+/** Spatial side after each module of `features`, for a square input. */
+function sides(input: number): number[] {
+  const out: number[] = [];
+  let s = input;
+  for (const op of FEATURES) {
+    if (op.kind === "conv") {
+      const c = CONVS[op.conv];
+      s = Math.floor((s + 2 * c.pad - c.kernel) / c.stride) + 1;
+    } else if (op.kind === "pool") s = Math.floor((s - 3) / 2) + 1;
+    out.push(s);
+  }
+  return out;
+}
+
+/** State-dict keys and PyTorch shapes of the convolutional weights ([out, in, kh, kw] and [out]). */
+export function alexNetWeightShapes(spec: AlexNetSpec = TORCHVISION_ALEXNET): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   let inChannels = 3;
   CONVS.forEach((c, i) => {
-    const out = spec.conv[i];
-    if (inChannels % c.groups !== 0 || out % c.groups !== 0) {
-      throw new Error(`AlexNet spec: ${c.name} has ${c.groups} groups but ${inChannels} inputs / ${out} outputs`);
-    }
-    shapes.set(`${c.name}_W`, [c.kernel, c.kernel, inChannels / c.groups, out]);
-    shapes.set(`${c.name}_b`, [out]);
-    inChannels = out;
-  });
-  let inUnits = SIDE.pool5 * SIDE.pool5 * spec.conv[4];
-  FCS.forEach((f, i) => {
-    shapes.set(`${f}_W`, [inUnits, spec.fc[i]]);
-    shapes.set(`${f}_b`, [spec.fc[i]]);
-    inUnits = spec.fc[i];
+    shapes.set(`features.${c.index}.weight`, [spec[i], inChannels, c.kernel, c.kernel]);
+    shapes.set(`features.${c.index}.bias`, [spec[i]]);
+    inChannels = spec[i];
   });
   return shapes;
 }
 
-export function alexNetLayers(spec: AlexNetSpec = BVLC_ALEXNET): TapLayer[] {
-  const [c1, c2, c3, c4, c5] = spec.conv;
-  return [
-    { name: "conv1", shape: [SIDE.conv1, SIDE.conv1, c1], description: "conv1 + ReLU (11x11/4)" },
-    { name: "conv2", shape: [SIDE.conv2, SIDE.conv2, c2], description: "conv2 + ReLU (5x5, 2 groups, after LRN+pool)" },
-    { name: "conv3", shape: [SIDE.conv3, SIDE.conv3, c3], description: "conv3 + ReLU (3x3, after LRN+pool)" },
-    {
-      name: "conv4",
-      shape: [SIDE.conv4, SIDE.conv4, c4],
-      description: "conv4 + ReLU (3x3, 2 groups): the report's layer",
-    },
-    { name: "conv5", shape: [SIDE.conv5, SIDE.conv5, c5], description: "conv5 + ReLU (3x3, 2 groups)" },
-    { name: "pool5", shape: [SIDE.pool5, SIDE.pool5, c5], description: "max pool after conv5" },
-    { name: "fc6", shape: [spec.fc[0]], description: "fc6 + ReLU" },
-    { name: "fc7", shape: [spec.fc[1]], description: "fc7 + ReLU" },
-    { name: "fc8", shape: [spec.fc[2]], description: "fc8 logits (before softmax)" },
-  ];
+export function alexNetLayers(spec: AlexNetSpec = TORCHVISION_ALEXNET): TapLayer[] {
+  const side = sides(ALEXNET_INPUT_SIZE);
+  return TAPS.map((t) => {
+    // Channels: those of the last convolution inside the slice.
+    const lastConv = FEATURES.slice(0, t.end).filter((op) => op.kind === "conv").length - 1;
+    return { name: t.name, shape: [side[t.end - 1], side[t.end - 1], spec[lastConv]], description: t.description };
+  });
 }
 
 export type AlexNetWeights = Map<string, NpyArray>;
 
-/** Reads and validates a weights folder; every error names the file and the fix. */
-export function readAlexNetWeights(dir: string, spec: AlexNetSpec = BVLC_ALEXNET): AlexNetWeights {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new Error(`AlexNet weights folder ${dir} does not exist. ${WEIGHTS_HELP}`);
+interface Manifest {
+  format: string;
+  arrays: Record<string, { shape: number[]; sha256: string }>;
+}
+
+function readManifest(dir: string): Manifest {
+  const file = path.join(dir, "manifest.json");
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `AlexNet weights folder ${dir} has no manifest.json (not written by the converter). ${weightsHelp()}`,
+    );
   }
+  let m: Manifest;
+  try {
+    m = JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}). ${weightsHelp()}`, { cause: e });
+  }
+  if (m?.format !== ALEXNET_WEIGHTS_FORMAT || typeof m.arrays !== "object" || m.arrays === null) {
+    throw new Error(
+      `${file}: format ${JSON.stringify(m?.format)} is not ${ALEXNET_WEIGHTS_FORMAT} ` +
+        `(written by another converter or an older version). ${weightsHelp()}`,
+    );
+  }
+  return m;
+}
+
+/** Reads and validates a weights folder; every error names the file, what is wrong and the fix. */
+export function readAlexNetWeights(dir: string, spec: AlexNetSpec = TORCHVISION_ALEXNET): AlexNetWeights {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new Error(`AlexNet weights folder ${dir} does not exist. ${weightsHelp()}`);
+  }
+  const manifest = readManifest(dir);
   const shapes = alexNetWeightShapes(spec);
   const missing = [...shapes.keys()].filter((n) => !fs.existsSync(path.join(dir, `${n}.npy`)));
   if (missing.length > 0) {
     throw new Error(
-      `AlexNet weights folder ${dir} lacks ${missing.map((n) => `${n}.npy`).join(", ")}. ${WEIGHTS_HELP}`,
+      `AlexNet weights folder ${dir} lacks ${missing.map((n) => `${n}.npy`).join(", ")}. ${weightsHelp()}`,
     );
   }
   const weights: AlexNetWeights = new Map();
   for (const [name, shape] of shapes) {
     const file = path.join(dir, `${name}.npy`);
+    const bytes = fs.readFileSync(file);
+    const listed = manifest.arrays[name];
+    if (!listed) throw new Error(`${path.join(dir, "manifest.json")}: no entry for ${name}. ${weightsHelp()}`);
+    const hash = crypto.createHash("sha256").update(bytes).digest("hex");
+    if (hash !== listed.sha256) {
+      throw new Error(
+        `${file}: SHA-256 ${hash.slice(0, 12)}... differs from the manifest's ${String(listed.sha256).slice(0, 12)}... ` +
+          `(the file was changed or truncated after conversion). ${weightsHelp()}`,
+      );
+    }
     let arr: NpyArray;
     try {
-      arr = readNpy(file);
+      arr = parseNpy(bytes, file);
     } catch (e) {
-      throw new Error(`${(e as Error).message}. ${WEIGHTS_HELP}`, { cause: e });
+      throw new Error(`${(e as Error).message}. ${weightsHelp()}`, { cause: e });
     }
     if (arr.shape.length !== shape.length || arr.shape.some((d, i) => d !== shape[i])) {
       throw new Error(
-        `${file}: shape [${arr.shape}] but AlexNet (conv ${spec.conv}, fc ${spec.fc}) needs [${shape}] ` +
-          `(conv kernels are height x width x in x out, fc weights in x out). ${WEIGHTS_HELP}`,
+        `${file}: shape [${arr.shape}] but AlexNet (conv channels ${spec.join(", ")}) needs [${shape}] ` +
+          `(PyTorch layout: out x in x height x width). ${weightsHelp()}`,
       );
     }
     const bad = arr.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0)
-      throw new Error(`${file}: value ${arr.data[bad]} at flat index ${bad}; the file is corrupt. ${WEIGHTS_HELP}`);
+      throw new Error(`${file}: value ${arr.data[bad]} at flat index ${bad}; the file is corrupt. ${weightsHelp()}`);
     weights.set(name, arr);
   }
   return weights;
 }
 
-/** The default weights folder: $ALEXNET_WEIGHTS or data/weights/alexnet. */
+/** The default weights folder: $ALEXNET_WEIGHTS or data/weights/alexnet-torchvision. */
 export function defaultAlexNetWeightsDir(): string {
   return process.env.ALEXNET_WEIGHTS
     ? path.resolve(process.env.ALEXNET_WEIGHTS)
-    : path.join(dataDir("weights"), "alexnet");
+    : path.join(dataDir("weights"), "alexnet-torchvision");
 }
 
-/** Whether a complete weights folder is present (for notebooks that skip AlexNet without it). */
-export function alexNetWeightsAvailable(dir = defaultAlexNetWeightsDir(), spec: AlexNetSpec = BVLC_ALEXNET): boolean {
-  return [...alexNetWeightShapes(spec).keys()].every((n) => fs.existsSync(path.join(dir, `${n}.npy`)));
+/** Whether a converted weights folder is present (notebooks skip AlexNet without it; the loader validates it). */
+export function alexNetWeightsAvailable(dir = defaultAlexNetWeightsDir()): boolean {
+  return fs.existsSync(path.join(dir, "manifest.json"));
 }
 
-/** Convolution split into groups along channels, as Caffe's `group` and myalexnet's conv(). */
-export function groupedConv2d(
+/** torchvision's transforms.Normalize with ImageNet's statistics, on a [0,1] NHWC batch. */
+export function alexNetPreprocess(batch: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() =>
+    tf.div(tf.sub(batch, IMAGENET_MEAN as unknown as number[]), IMAGENET_STD as unknown as number[]),
+  );
+}
+
+/** PyTorch's Conv2d: symmetric zero padding, then a 'valid' convolution, plus bias. */
+export function torchConv2d(
   x: tf.Tensor4D,
-  w: tf.Tensor4D,
-  b: tf.Tensor1D,
+  kernelHwio: tf.Tensor4D,
+  bias: tf.Tensor1D,
   stride: number,
-  groups: number,
+  pad: number,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    if (groups === 1) return tf.add(tf.conv2d(x, w, stride, "same"), b) as tf.Tensor4D;
-    const xs = tf.split(x, groups, 3);
-    const ws = tf.split(w, groups, 3);
-    const ys = xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ws[i] as tf.Tensor4D, stride, "same"));
-    return tf.add(tf.concat(ys, 3), b) as tf.Tensor4D;
+    const padded =
+      pad > 0
+        ? tf.pad(x, [
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ])
+        : x;
+    return tf.add(tf.conv2d(padded, kernelHwio, stride, "valid"), bias) as tf.Tensor4D;
   });
 }
-
-export function lrn(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.localResponseNormalization(x, LRN.radius, LRN.bias, LRN.alpha, LRN.beta);
-}
-
-/** myalexnet's preprocessing: 0-255 scale, subtract the image's own mean, RGB -> BGR. */
-export function alexNetPreprocess(batch: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const scaled = tf.mul(batch, 255);
-    const centred = tf.sub(scaled, tf.mean(scaled, [1, 2, 3], true));
-    return tf.reverse(centred, 3) as tf.Tensor4D;
-  });
-}
-
-const ORDER = ["conv1", "conv2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8"];
 
 export class AlexNet implements Backbone {
-  readonly inputSize = INPUT_SIZE;
+  readonly inputSize = ALEXNET_INPUT_SIZE;
   readonly preprocessing =
-    "bilinear resize to 227x227, values x255, minus the image's mean, channels reversed to BGR (myalexnet)";
+    "bilinear resize to 227x227, minus ImageNet mean (0.485, 0.456, 0.406), divided by std (0.229, 0.224, 0.225), RGB (torchvision)";
   readonly layers: readonly TapLayer[];
-  private readonly params = new Map<string, tf.Tensor>();
+  /** Per convolution: kernel in [kh, kw, in, out] and bias. */
+  private readonly convs: { kernel: tf.Tensor4D; bias: tf.Tensor1D }[];
 
   private constructor(
     readonly name: string,
@@ -193,52 +263,51 @@ export class AlexNet implements Backbone {
     readonly spec: AlexNetSpec,
   ) {
     this.layers = alexNetLayers(spec);
-    for (const [k, v] of weights) this.params.set(k, tf.tensor(v.data, v.shape));
+    this.convs = CONVS.map((c) => {
+      const w = weights.get(`features.${c.index}.weight`)!;
+      const b = weights.get(`features.${c.index}.bias`)!;
+      const kernel = tf.tidy(() =>
+        tf.transpose(tf.tensor4d(w.data, w.shape as [number, number, number, number]), [2, 3, 1, 0]),
+      );
+      return { kernel: kernel as tf.Tensor4D, bias: tf.tensor1d(b.data) };
+    });
   }
 
-  /** Loads and validates weights from `dir` (default: $ALEXNET_WEIGHTS or data/weights/alexnet). */
-  static async load(dir = defaultAlexNetWeightsDir(), spec: AlexNetSpec = BVLC_ALEXNET): Promise<AlexNet> {
+  /** Loads and validates weights from `dir` (default: $ALEXNET_WEIGHTS or data/weights/alexnet-torchvision). */
+  static async load(dir = defaultAlexNetWeightsDir(), spec: AlexNetSpec = TORCHVISION_ALEXNET): Promise<AlexNet> {
     await initBackend();
     const weights = readAlexNetWeights(dir, spec);
-    return new AlexNet(`alexnet-bvlc-${fingerprint(weights)}`, weights, spec);
+    return new AlexNet(`alexnet-torchvision-${fingerprint(weights)}`, weights, spec);
   }
 
   /**
-   * Builds the network from weights already in memory (validated like a folder), e.g.
-   * random weights of the real shapes for a throughput benchmark.
+   * Builds the network from weights already in memory (shapes checked), e.g. random
+   * weights of the real shapes for a throughput benchmark.
    */
-  static async fromWeights(weights: AlexNetWeights, spec: AlexNetSpec = BVLC_ALEXNET, name?: string): Promise<AlexNet> {
+  static async fromWeights(
+    weights: AlexNetWeights,
+    spec: AlexNetSpec = TORCHVISION_ALEXNET,
+    name?: string,
+  ): Promise<AlexNet> {
     await initBackend();
     for (const [n, shape] of alexNetWeightShapes(spec)) {
       const w = weights.get(n);
       if (!w || w.shape.join() !== shape.join())
         throw new Error(`AlexNet.fromWeights: ${n} must have shape [${shape}], got ${w ? `[${w.shape}]` : "nothing"}`);
     }
-    return new AlexNet(name ?? `alexnet-bvlc-${fingerprint(weights)}`, weights, spec);
+    return new AlexNet(name ?? `alexnet-torchvision-${fingerprint(weights)}`, weights, spec);
   }
 
-  private p<T extends tf.Tensor>(name: string): T {
-    return this.params.get(name) as T;
-  }
-
-  /** Runs the network up to and including `layer`, on a preprocessed batch. */
-  forward(x: tf.Tensor4D, layer: string): tf.Tensor {
-    const stop = ORDER.indexOf(layer);
+  /** `features[:end]` on a preprocessed batch. */
+  forward(x: tf.Tensor4D, end: number): tf.Tensor4D {
     return tf.tidy(() => {
-      let h: tf.Tensor = x;
-      for (let i = 0; i < CONVS.length; i++) {
-        const c = CONVS[i];
-        h = tf.relu(groupedConv2d(h as tf.Tensor4D, this.p(`${c.name}_W`), this.p(`${c.name}_b`), c.stride, c.groups));
-        if (i === stop) return h;
-        if (i < 2) h = tf.maxPool(lrn(h as tf.Tensor4D), 3, 2, "valid");
-      }
-      h = tf.maxPool(h as tf.Tensor4D, 3, 2, "valid");
-      if (stop === 5) return h;
-      h = tf.reshape(h, [h.shape[0], -1]);
-      for (let i = 0; i < FCS.length; i++) {
-        h = tf.add(tf.matMul(h as tf.Tensor2D, this.p(`${FCS[i]}_W`)), this.p(`${FCS[i]}_b`));
-        if (i < 2) h = tf.relu(h);
-        if (stop === 6 + i) return h;
+      let h = x;
+      for (const op of FEATURES.slice(0, end)) {
+        if (op.kind === "conv") {
+          const c = CONVS[op.conv];
+          h = torchConv2d(h, this.convs[op.conv].kernel, this.convs[op.conv].bias, c.stride, c.pad);
+        } else if (op.kind === "relu") h = tf.relu(h);
+        else h = tf.maxPool(h, 3, 2, "valid");
       }
       return h;
     });
@@ -246,8 +315,9 @@ export class AlexNet implements Backbone {
 
   async activations(images: readonly RgbImage[], layer: string): Promise<Float32Array[]> {
     tapLayer(this, layer);
+    const end = TAPS.find((t) => t.name === layer)!.end;
     if (images.length === 0) return [];
-    const out = tf.tidy(() => this.forward(alexNetPreprocess(batchTensor(images, INPUT_SIZE)), layer));
+    const out = tf.tidy(() => this.forward(alexNetPreprocess(batchTensor(images, ALEXNET_INPUT_SIZE)), end));
     try {
       return await unbatch(out);
     } finally {
@@ -256,15 +326,15 @@ export class AlexNet implements Backbone {
   }
 
   dispose(): void {
-    for (const t of this.params.values()) t.dispose();
-    this.params.clear();
+    for (const c of this.convs) tf.dispose([c.kernel, c.bias]);
+    this.convs.length = 0;
   }
 }
 
 /** A short hash of the weights, so cached activations never mix two different weight files. */
 function fingerprint(weights: AlexNetWeights): string {
   const h = crypto.createHash("sha256");
-  for (const [name, arr] of weights) {
+  for (const [name, arr] of [...weights].sort(([a], [b]) => a.localeCompare(b))) {
     h.update(name);
     h.update(new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength));
   }
