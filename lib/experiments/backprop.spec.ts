@@ -4,6 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { CostRow } from "../models/fcnet/backprop-cost";
 import {
   countComparison,
+  METHOD_COLOURS,
+  allocationComparison,
   countMismatches,
   gradientChecks,
   predictedSlope,
@@ -113,6 +115,12 @@ test("both profiles define K and N sweeps, and the figures build from results", 
     figs.perOp.data.map((d) => d.name),
     ["naive", "backprop"],
   );
+  // One colour per method in every figure; sweeps of one method differ by line style.
+  for (const fig of Object.values(figs))
+    for (const t of fig.data) {
+      const method = t.name.startsWith("naive") ? "naive" : "backprop";
+      assert.equal(t.marker.color, METHOD_COLOURS[method], `${fig.layout.title.text}: ${t.name}`);
+    }
   assert.throws(
     () =>
       studyFigures([
@@ -123,4 +131,16 @@ test("both profiles define K and N sweeps, and the figures build from results", 
       ]),
     /logarithmic/,
   );
+});
+
+test("allocationComparison times both cached methods with reused and fresh arrays", () => {
+  const rows = allocationComparison([[4, 3]], { reps: 3, minBatchMs: 0.2 });
+  assert.deepEqual(
+    rows.map((r) => [r.method, r.K, r.N, r.operations]),
+    [
+      ["report's backprop", 4, 3, 224],
+      ["backprop", 4, 3, 80],
+    ],
+  );
+  for (const r of rows) assert.ok(r["ns per op, reused arrays"] > 0 && r["ns per op, fresh arrays"] > 0);
 });

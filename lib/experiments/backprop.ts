@@ -5,7 +5,7 @@
  * Used by: notebooks/07-backprop-cost.ipynb; scripts/bench-backprop.ts. Models: models/fcnet.
  */
 import { Profile } from "../runtime/profile";
-import { Figure, lineChart } from "../plots/figures";
+import { Dash, Figure, lineChart } from "../plots/figures";
 import { Random } from "../runtime/random";
 import {
   CostRow,
@@ -15,6 +15,7 @@ import {
   TimingOptions,
   fitExponential,
   fitPowerLaw,
+  measure,
   runSweep,
 } from "../models/fcnet/backprop-cost";
 import { GradientMethod, backpropCount, naiveCount, perWeightCount, totalOps } from "../models/fcnet/op-count";
@@ -104,6 +105,15 @@ export function sweepLabel(s: Sweep): string {
   return `${SHORT_NAMES[s.method]}, ${s.vary === "K" ? "N" : "K"} = ${s.fixed}`;
 }
 
+/** One colour per method in every figure of Part 7 (colour-blind safe: Okabe-Ito blue, orange, green). */
+export const METHOD_COLOURS: Record<GradientMethod, string> = {
+  naive: "#0072B2",
+  perWeight: "#E69F00",
+  backprop: "#009E73",
+};
+const SWEEP_DASHES: Dash[] = ["solid", "dash", "dot", "dashdot"];
+const SWEEP_SYMBOLS = ["circle", "square", "diamond", "triangle-up"];
+
 /**
  * What the derivation predicts for large sizes. Against K: the exponent of K. Against N:
  * for the naive method the cost is exponential, ~ K^N, so the prediction is ln K per layer
@@ -176,7 +186,18 @@ function chart(
     yLog: true,
     series: results
       .filter((r) => r.sweep.vary === vary)
-      .map(({ sweep, rows }) => ({ name: sweepLabel(sweep), x: rows.map((r) => r[vary]), y: rows.map(y) })),
+      .map(({ sweep, rows }, k, shown) => {
+        // Sweeps of one method (the naive method at several depths) share its colour and differ in line style.
+        const nth = shown.slice(0, k).filter((r) => r.sweep.method === sweep.method).length;
+        return {
+          name: sweepLabel(sweep),
+          x: rows.map((r) => r[vary]),
+          y: rows.map(y),
+          color: METHOD_COLOURS[sweep.method],
+          dash: SWEEP_DASHES[nth % SWEEP_DASHES.length],
+          symbol: SWEEP_SYMBOLS[nth % SWEEP_SYMBOLS.length],
+        };
+      }),
   });
 }
 
@@ -212,9 +233,41 @@ export function studyFigures(results: SweepResult[]): Record<"timeK" | "opsK" | 
           x: rows.map((row) => row.ops),
           y: rows.map((row) => (row.seconds / row.ops) * 1e9),
           mode: "markers" as const,
+          color: METHOD_COLOURS[rows[0].method],
+          symbol: SWEEP_SYMBOLS[(["naive", "perWeight", "backprop"] as GradientMethod[]).indexOf(rows[0].method)],
         })),
     }),
   };
+}
+
+export type AllocationRow = {
+  method: string;
+  K: number;
+  N: number;
+  operations: number;
+  "ns per op, reused arrays": number;
+  "ns per op, fresh arrays": number;
+};
+
+/**
+ * What allocating the gradient and scratch arrays in every call costs: the cached methods
+ * timed both ways at each (K, N). The study itself reuses one workspace per size.
+ */
+export function allocationComparison(shapes: [number, number][], timing: TimingOptions): AllocationRow[] {
+  return (["perWeight", "backprop"] as GradientMethod[]).flatMap((method) =>
+    shapes.map(([K, N]) => {
+      const reused = measure(method, K, N, timing);
+      const fresh = measure(method, K, N, timing, 7, { freshArrays: true });
+      return {
+        method: SHORT_NAMES[method],
+        K,
+        N,
+        operations: reused.ops,
+        "ns per op, reused arrays": (reused.seconds / reused.ops) * 1e9,
+        "ns per op, fresh arrays": (fresh.seconds / fresh.ops) * 1e9,
+      };
+    }),
+  );
 }
 
 export type CountRow = {

@@ -137,10 +137,18 @@ test("builders: content of the specs", () => {
     ],
   });
   assert.deepEqual(
-    c.data.map((t) => t.type),
-    ["contour", "scatter"],
+    c.data.map((t) => [t.type, t.name]),
+    [
+      ["contour", "cost"],
+      ["scatter", "gd"],
+      ["scatter", "start"],
+    ],
   );
-  assert.deepEqual(c.data[1].marker.symbol, ["circle", "arrow"]);
+  // The first arrow has no previous point (an empty path in plotly.js >= 2.35): hidden, and the start is a circle.
+  assert.deepEqual(c.data[1].marker.size, [0, 11]);
+  assert.deepEqual([c.data[2].x, c.data[2].y, c.data[2].marker.symbol], [[0], [0], "circle"]);
+  assert.equal(c.layout.legend.orientation, "h");
+  assert.ok(c.layout.legend.y < 0, "legend under the plot, not over the paths");
   const l = lineChart({
     title: "t",
     xTitle: "n",
@@ -244,3 +252,29 @@ test("bad input names the builder, the series and the index", () => {
 });
 
 test.after(closeBrowser);
+
+test("learning curves: dashes in series order, y axis ranged to the data from yRangeFromX, clipped points named", () => {
+  const fig = learningCurves({
+    title: "t",
+    series: [
+      { name: "train", x: [0, 10, 20, 30], y: [0.1, 0.8, 0.9, 0.95] },
+      { name: "test", x: [0, 10, 20, 30], y: [0.1, 0.85, 0.9, 0.9] },
+      { name: "other", x: [0, 10], y: [0.9, 0.9], dash: "dot", color: "#123456" },
+    ],
+    yRangeFromX: 10,
+  });
+  assert.deepEqual(
+    fig.data.map((t) => t.line.dash),
+    ["solid", "dash", "dot"],
+  );
+  assert.equal(fig.data[2].line.color, "#123456");
+  // Values at x >= 10 span 0.8..0.95; 5% of 0.15 on each side.
+  assert.deepEqual(
+    fig.layout.yaxis.range.map((v: number) => Number(v.toFixed(4))),
+    [0.7925, 0.9575],
+  );
+  assert.equal(fig.layout.annotations[0].text, "below the axis: 2 points up to iteration 0 (lowest 0.1)");
+  const all = learningCurves({ title: "t", series: [{ name: "a", x: [0, 1], y: [0.5, 1] }] });
+  assert.deepEqual(all.layout.yaxis.range, [0.475, 1.025]);
+  assert.equal(all.layout.annotations, undefined);
+});

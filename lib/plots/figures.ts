@@ -97,11 +97,19 @@ function legendBelow(layout: any, seriesCount: number): void {
 
 // ---------------------------------------------------------------- line charts
 
+export type Dash = "solid" | "dash" | "dot" | "dashdot" | "longdash";
+
 export interface LineSeries {
   name: string;
   x: Numbers;
   y: Numbers;
   mode?: "lines" | "markers" | "lines+markers";
+  /** CSS colour; by default plotly's colour cycle. Give related series one colour and tell them apart by `dash`. */
+  color?: string;
+  /** Line style, so series stay apart in greyscale print and where colours overlap. */
+  dash?: Dash;
+  /** Marker symbol (plotly name, e.g. "circle", "square", "diamond"). */
+  symbol?: string;
 }
 
 export interface LineChartSpec {
@@ -113,7 +121,14 @@ export interface LineChartSpec {
   series: LineSeries[];
 }
 
-function lineTraces(fn: string, spec: { series: LineSeries[]; xLog?: boolean; yLog?: boolean }): any[] {
+/** Line styles cycled through when series give none (learning curves): order of the series. */
+export const DASH_CYCLE: Dash[] = ["solid", "dash", "dot", "dashdot", "longdash"];
+
+function lineTraces(
+  fn: string,
+  spec: { series: LineSeries[]; xLog?: boolean; yLog?: boolean },
+  defaultDash?: (k: number) => Dash,
+): any[] {
   checkNonEmpty(fn, "series", spec.series);
   return spec.series.map((s, k) => {
     const label = `series "${s.name ?? k}"`;
@@ -130,16 +145,38 @@ function lineTraces(fn: string, spec: { series: LineSeries[]; xLog?: boolean; yL
       x: round(s.x, 7),
       y: round(s.y),
       mode: s.mode ?? (s.x.length > 40 ? "lines" : "lines+markers"),
-      line: { width: 2 },
-      marker: { size: 6 },
+      line: { width: 2, dash: s.dash ?? defaultDash?.(k) ?? "solid", ...(s.color ? { color: s.color } : {}) },
+      marker: { size: 6, ...(s.color ? { color: s.color } : {}), ...(s.symbol ? { symbol: s.symbol } : {}) },
     };
   });
+}
+
+/**
+ * Tick spacing for a log axis over these values, so labels never collide. Up to 2.5 decades:
+ * labels at 1, 2 and 5 times each power of ten ("D2"); plotly's default there labels every
+ * digit, and the digits 6 to 9 run into each other and into the next power of ten. Wider
+ * ranges: one label per power of ten (two beyond 8 decades), with unlabelled minor ticks.
+ */
+export function logAxisTicks(values: number[]): Record<string, unknown> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values)
+    if (v > 0) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  const decades = lo <= hi ? Math.log10(hi / lo) : 0;
+  if (decades <= 2.5) return { dtick: "D2" };
+  return { dtick: decades > 8 ? 2 : 1, minor: { ticks: "outside", ticklen: 3, dtick: "D1", showgrid: false } };
 }
 
 export function lineChart(spec: LineChartSpec): Figure {
   const layout = baseLayout(spec.title);
   layout.xaxis = axis(spec.xTitle, spec.xLog);
   layout.yaxis = axis(spec.yTitle, spec.yLog);
+  const all = (k: "x" | "y") => spec.series.flatMap((s) => Array.from(s[k]));
+  if (spec.xLog) Object.assign(layout.xaxis, logAxisTicks(all("x")));
+  if (spec.yLog) Object.assign(layout.yaxis, logAxisTicks(all("y")));
   legendBelow(layout, spec.series.length);
   return { data: lineTraces("lineChart", spec), layout };
 }
@@ -149,17 +186,70 @@ export interface LearningCurvesSpec {
   xTitle?: string;
   yTitle?: string;
   yLog?: boolean;
-  series: { name: string; x: Numbers; y: Numbers }[];
+  /** Series without a `dash` take solid, dash, dot, ... in order, so they differ in shape as well as colour. */
+  series: (Omit<LineSeries, "mode"> & { mode?: LineSeries["mode"] })[];
+  /**
+   * The y axis spans the values at x >= yRangeFromX (with a margin), so the first steps of
+   * training (accuracy near chance) do not squash the rest against the top of the axis. The
+   * points left below the axis are named in a note under the plot. Default: all points.
+   */
+  yRangeFromX?: number;
+}
+
+/** y range [lo, hi] with a 5% margin over the values at x >= fromX, and the points it leaves out. */
+export function dataRange(
+  series: { name: string; x: Numbers; y: Numbers }[],
+  fromX = -Infinity,
+): { range: [number, number]; below: { name: string; x: number; y: number }[] } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series)
+    for (let i = 0; i < s.y.length; i++)
+      if (s.x[i] >= fromX) {
+        lo = Math.min(lo, s.y[i]);
+        hi = Math.max(hi, s.y[i]);
+      }
+  if (!(lo <= hi)) throw new Error(`dataRange: no point has x >= ${fromX}`);
+  const pad = 0.05 * (hi - lo || Math.abs(hi) || 1);
+  const range: [number, number] = [lo - pad, hi + pad];
+  const below: { name: string; x: number; y: number }[] = [];
+  for (const s of series)
+    for (let i = 0; i < s.y.length; i++) if (s.y[i] < range[0]) below.push({ name: s.name, x: s.x[i], y: s.y[i] });
+  return { range, below };
 }
 
 /** Accuracy or cost per iteration/epoch, one line per series (train, validation, test...). */
 export function learningCurves(spec: LearningCurvesSpec): Figure {
+  const fn = "learningCurves";
   const layout = baseLayout(spec.title);
   layout.xaxis = axis(spec.xTitle ?? "iteration");
   layout.yaxis = axis(spec.yTitle ?? "accuracy", spec.yLog);
   layout.hovermode = "x unified";
   legendBelow(layout, spec.series.length);
-  return { data: lineTraces("learningCurves", spec), layout };
+  const data = lineTraces(fn, spec, (k) => DASH_CYCLE[k % DASH_CYCLE.length]);
+  if (!spec.yLog) {
+    const { range, below } = dataRange(spec.series, spec.yRangeFromX);
+    layout.yaxis.range = range;
+    if (below.length > 0) {
+      const lastX = Math.max(...below.map((p) => p.x));
+      const lowest = below.reduce((a, b) => (b.y < a.y ? b : a));
+      layout.annotations = [
+        {
+          text: `below the axis: ${below.length} point${below.length === 1 ? "" : "s"} up to ${layout.xaxis.title.text} ${lastX} (lowest ${Number(lowest.y.toPrecision(3))})`,
+          xref: "paper",
+          yref: "paper",
+          x: 1,
+          y: 0.02,
+          xanchor: "right",
+          yanchor: "bottom",
+          showarrow: false,
+          font: { size: 12, color: "#555" },
+          bgcolor: "rgba(255,255,255,0.8)",
+        },
+      ];
+    }
+  }
+  return { data, layout };
 }
 
 // ---------------------------------------------------------------- bar charts
@@ -480,17 +570,41 @@ export function contourPaths(spec: ContourPathsSpec): Figure {
       line: { color: colour, width: 2 },
       marker: {
         color: colour,
-        size: p.points.map((_, i) => (i === 0 ? 9 : 11)),
-        symbol: p.points.map((_, i) => (i === 0 ? "circle" : "arrow")),
+        // Arrows point along the step that arrives at each point. The first point has no
+        // step before it: plotly.js >= 2.35 draws an "arrow" with angleref "previous" there as
+        // an empty path, so it gets size 0 and the start is drawn by the trace below instead.
+        size: p.points.map((_, i) => (i === 0 ? 0 : 11)),
+        symbol: "arrow",
         angleref: "previous",
         line: { width: 0 },
       },
     });
   });
+  // Every start as a plain circle in its own trace: visible in every plotly.js version.
+  const starts = spec.paths.map((p) => p.points[0]);
+  if (starts.length > 0) {
+    data.push({
+      type: "scatter",
+      mode: "markers",
+      name: "start",
+      x: round(
+        starts.map((pt) => pt[0]),
+        7,
+      ),
+      y: round(
+        starts.map((pt) => pt[1]),
+        7,
+      ),
+      marker: { symbol: "circle", size: 13, color: "white", line: { color: "#111", width: 2.5 } },
+      hovertemplate: "start (%{x}, %{y})<extra></extra>",
+    });
+  }
   const layout = baseLayout(spec.title);
   layout.xaxis = { ...axis(spec.xTitle), showgrid: false, range: [spec.x[0], spec.x[spec.x.length - 1]] };
   layout.yaxis = { ...axis(spec.yTitle), showgrid: false, range: [spec.y[0], spec.y[spec.y.length - 1]] };
-  layout.legend = { ...layout.legend, x: 0.01, y: 0.99, xanchor: "left", yanchor: "top" };
+  // The legend goes under the plot, where it cannot cover a path or its start.
+  layout.legend = { ...layout.legend, orientation: "h", x: 0.5, xanchor: "center", y: -0.16, yanchor: "top" };
+  layout.margin = { ...layout.margin, b: 110 };
   layout.showlegend = spec.paths.length > 0;
   return { data, layout };
 }

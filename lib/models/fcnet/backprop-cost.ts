@@ -5,12 +5,24 @@
  * by least squares on log scales.
  */
 import { Random } from "../../runtime/random";
-import { Example, FcNet, GradientResult, forward, randomExample, randomFcNet } from "./fc-net";
+import {
+  Example,
+  FcNet,
+  GradientResult,
+  GradientWorkspace,
+  forward,
+  gradientWorkspace,
+  randomExample,
+  randomFcNet,
+} from "./fc-net";
 import { naiveGradient } from "./naive-gradient";
 import { backprop, perWeightBackprop } from "./backprop";
 import { CLOSED_FORMS, GradientMethod, OpCounts, totalOps } from "./op-count";
 
-export const METHODS: Record<GradientMethod, (net: FcNet, ex: Example, ys?: Float64Array[]) => GradientResult> = {
+export const METHODS: Record<
+  GradientMethod,
+  (net: FcNet, ex: Example, ys?: Float64Array[], ws?: GradientWorkspace) => GradientResult
+> = {
   naive: naiveGradient,
   perWeight: perWeightBackprop,
   backprop,
@@ -130,15 +142,30 @@ export interface CostRow {
   minSeconds: number;
 }
 
-/** One method at one size: count the operations once, then time gradient calls on cached activations. */
-export function measure(method: GradientMethod, K: number, N: number, timing: TimingOptions, seed = 7): CostRow {
+/**
+ * One method at one size: count the operations once, then time gradient calls on cached
+ * activations. Every call writes into one reused workspace (`freshArrays: false`, the
+ * default), so all three methods are timed doing arithmetic only; `freshArrays: true`
+ * allocates the gradient and scratch arrays in every call instead, to measure what that costs.
+ */
+export function measure(
+  method: GradientMethod,
+  K: number,
+  N: number,
+  timing: TimingOptions,
+  seed = 7,
+  opts: { freshArrays?: boolean } = {},
+): CostRow {
   const rng = new Random(seed + 1000 * K + N);
   const net = randomFcNet(rng, K, N);
   const ex = randomExample(rng, K);
   const ys = forward(net, ex.x);
   const fn = METHODS[method];
-  const { ops: counts } = fn(net, ex, ys);
-  const t = timeCalls(() => void fn(net, ex, ys), timing);
+  const ws = gradientWorkspace(K, N);
+  const { ops: counts } = fn(net, ex, ys, ws);
+  const t = opts.freshArrays
+    ? timeCalls(() => void fn(net, ex, ys, gradientWorkspace(K, N)), timing)
+    : timeCalls(() => void fn(net, ex, ys, ws), timing);
   return {
     method,
     K,

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Random } from "../../runtime/random";
-import { randomExample, randomFcNet } from "./fc-net";
+import { gradientWorkspace, randomExample, randomFcNet } from "./fc-net";
 import { relativeError, tfGradient } from "./fc-net-tf";
 import { backprop, perWeightBackprop } from "./backprop";
 import { naiveGradient } from "./naive-gradient";
@@ -75,5 +75,28 @@ test("a target of the wrong length is rejected", () => {
   assert.throws(
     () => backprop(net, { x: new Float64Array(3), target: new Float64Array(2) }),
     /target has 2 entries, expected K = 3/,
+  );
+});
+
+test("a reused workspace gives the same gradient as fresh arrays, call after call; a mismatched one is refused", () => {
+  const rng = new Random(5);
+  const net = randomFcNet(rng, 4, 5);
+  const ws = gradientWorkspace(4, 5);
+  for (let call = 0; call < 3; call++) {
+    const ex = randomExample(rng, 4);
+    for (const fn of [backprop, perWeightBackprop, naiveGradient]) {
+      const fresh = fn(net, ex).grads;
+      const reused = fn(net, ex, undefined, ws).grads;
+      assert.deepEqual(
+        reused.map((g) => [...g]),
+        fresh.map((g) => [...g]),
+        `${fn.name}, call ${call}`,
+      );
+      assert.equal(reused, ws.grads);
+    }
+  }
+  assert.throws(
+    () => backprop(net, randomExample(rng, 4), undefined, gradientWorkspace(4, 4)),
+    /workspace is for K = 4, N = 4 but the net has K = 4, N = 5/,
   );
 });

@@ -13,27 +13,35 @@ import {
   Example,
   FcNet,
   GradientResult,
+  GradientWorkspace,
   activationDerivative,
   checkActivations,
   checkNet,
+  checkWorkspace,
   costDerivative,
   forward,
+  gradientWorkspace,
 } from "./fc-net";
 
-export function perWeightBackprop(net: FcNet, ex: Example, ys: Float64Array[] = forward(net, ex.x)): GradientResult {
+export function perWeightBackprop(
+  net: FcNet,
+  ex: Example,
+  ys: Float64Array[] = forward(net, ex.x),
+  ws: GradientWorkspace = gradientWorkspace(net.K, net.N),
+): GradientResult {
   checkNet(net, ex);
   const { K, N, weights } = net;
   checkActivations(net, ys);
+  checkWorkspace(net, ws);
   let mul = 0;
   let add = 0;
   let act = 0;
   let cst = 0;
-  const grads: Float64Array[] = new Array(N - 1);
-  // e holds dC/dz of layer p+1 once the weights w^(p) are done.
-  let eNext = new Float64Array(K);
+  const grads = ws.grads;
+  // eNext holds dC/dz of layer p+2 while the weights w^(p) are done; e collects layer p+1's.
+  let [eNext, e] = ws.vectors;
   for (let p = N - 2; p >= 0; p--) {
-    const g = new Float64Array(K * K);
-    const e = new Float64Array(K);
+    const g = grads[p];
     const yOut = ys[p + 1];
     const yIn = ys[p];
     for (let n = 0; n < K; n++) {
@@ -60,23 +68,31 @@ export function perWeightBackprop(net: FcNet, ex: Example, ys: Float64Array[] = 
         mul++;
       }
     }
-    grads[p] = g;
+    const done = eNext;
     eNext = e;
+    e = done;
   }
   return { grads, ops: { mul, add, act, cost: cst } };
 }
 
-export function backprop(net: FcNet, ex: Example, ys: Float64Array[] = forward(net, ex.x)): GradientResult {
+export function backprop(
+  net: FcNet,
+  ex: Example,
+  ys: Float64Array[] = forward(net, ex.x),
+  ws: GradientWorkspace = gradientWorkspace(net.K, net.N),
+): GradientResult {
   checkNet(net, ex);
   const { K, N, weights } = net;
   checkActivations(net, ys);
+  checkWorkspace(net, ws);
   let mul = 0;
   let add = 0;
   let act = 0;
   let cst = 0;
-  const grads: Float64Array[] = new Array(N - 1);
-  // upstream = dC/dy of the layer whose incoming weights come next.
-  let upstream = new Float64Array(K);
+  const grads = ws.grads;
+  // upstream = dC/dy of the layer whose incoming weights come next; next receives the layer below's.
+  let [upstream, next] = ws.vectors;
+  const e = ws.vectors[2];
   const out = ys[N - 1];
   for (let i = 0; i < K; i++) {
     upstream[i] = costDerivative(out[i], ex.target[i]);
@@ -85,23 +101,20 @@ export function backprop(net: FcNet, ex: Example, ys: Float64Array[] = forward(n
   for (let p = N - 2; p >= 0; p--) {
     const yOut = ys[p + 1];
     const yIn = ys[p];
-    const e = new Float64Array(K);
     for (let n = 0; n < K; n++) {
       e[n] = upstream[n] * activationDerivative(yOut[n]);
       act++;
       mul++;
     }
-    const g = new Float64Array(K * K);
+    const g = grads[p];
     for (let n = 0; n < K; n++) {
       const en = e[n];
       for (let m = 0; m < K; m++) g[n * K + m] = en * yIn[m];
       mul += K;
     }
-    grads[p] = g;
     if (p > 0) {
       // dC/dy^(p) = W^(p)^T e: needed only while there is a layer of weights below.
       const w = weights[p];
-      const next = new Float64Array(K);
       for (let m = 0; m < K; m++) next[m] = w[m] * e[0];
       mul += K;
       for (let n = 1; n < K; n++) {
@@ -111,7 +124,9 @@ export function backprop(net: FcNet, ex: Example, ys: Float64Array[] = forward(n
         mul += K;
         add += K;
       }
+      const spare = upstream;
       upstream = next;
+      next = spare;
     }
   }
   return { grads, ops: { mul, add, act, cost: cst } };

@@ -110,6 +110,36 @@ export interface GradientResult {
   ops: OpCounts;
 }
 
+/**
+ * The arrays a gradient method writes: the gradient (N - 1 matrices of K x K) and three
+ * K-vectors of scratch. Every method takes one, so timing loops can reuse a single workspace
+ * and measure arithmetic alone: allocating fresh typed arrays costs far more than the
+ * arithmetic of a small net, and it made backpropagation, which does the least arithmetic,
+ * look slower per operation than the other methods. A result's `grads` ARE the workspace's
+ * arrays: the next call with the same workspace overwrites them.
+ */
+export interface GradientWorkspace {
+  K: number;
+  N: number;
+  grads: Float64Array[];
+  vectors: [Float64Array, Float64Array, Float64Array];
+}
+
+export function gradientWorkspace(K: number, N: number): GradientWorkspace {
+  checkShape(K, N);
+  return {
+    K,
+    N,
+    grads: Array.from({ length: N - 1 }, () => new Float64Array(K * K)),
+    vectors: [new Float64Array(K), new Float64Array(K), new Float64Array(K)],
+  };
+}
+
+export function checkWorkspace(net: FcNet, ws: GradientWorkspace): void {
+  if (ws.K !== net.K || ws.N !== net.N)
+    throw new Error(`gradient workspace is for K = ${ws.K}, N = ${ws.N} but the net has K = ${net.K}, N = ${net.N}`);
+}
+
 /** The gradient functions accept cached activations (so timings exclude the forward pass). */
 export function checkActivations(net: FcNet, ys: Float64Array[]): void {
   if (ys.length !== net.N || ys.some((y) => y.length !== net.K)) {

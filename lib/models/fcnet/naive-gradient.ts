@@ -10,17 +10,26 @@ import {
   Example,
   FcNet,
   GradientResult,
+  GradientWorkspace,
   activationDerivative,
   checkActivations,
   checkNet,
+  checkWorkspace,
   costDerivative,
   forward,
+  gradientWorkspace,
 } from "./fc-net";
 
-export function naiveGradient(net: FcNet, ex: Example, ys: Float64Array[] = forward(net, ex.x)): GradientResult {
+export function naiveGradient(
+  net: FcNet,
+  ex: Example,
+  ys: Float64Array[] = forward(net, ex.x),
+  ws: GradientWorkspace = gradientWorkspace(net.K, net.N),
+): GradientResult {
   checkNet(net, ex);
   const { K, N, weights } = net;
   checkActivations(net, ys);
+  checkWorkspace(net, ws);
   const out = ys[N - 1];
   let mul = 0;
   let add = 0;
@@ -44,9 +53,9 @@ export function naiveGradient(net: FcNet, ex: Example, ys: Float64Array[] = forw
     return da * s;
   }
 
-  const grads: Float64Array[] = [];
+  const grads = ws.grads;
   for (let p = 0; p < N - 1; p++) {
-    const g = new Float64Array(K * K);
+    const g = grads[p];
     for (let n = 0; n < K; n++) {
       for (let m = 0; m < K; m++) {
         let sum = 0;
@@ -69,7 +78,6 @@ export function naiveGradient(net: FcNet, ex: Example, ys: Float64Array[] = forw
         g[n * K + m] = sum;
       }
     }
-    grads.push(g);
   }
   return { grads, ops: { mul, add, act, cost: cst } };
 }
