@@ -28,16 +28,22 @@ function notebook(cells: string[]) {
 }
 
 /** Notebooks must sit inside the project so that "@csc411/lib" resolves through node_modules. */
-function run(cells: string[]) {
+function run(cells: string[], params: string[] = [], tagged: Record<number, string[]> = {}) {
   const dir = fs.mkdtempSync(path.join(root, "build", "runner-test-"));
   const input = path.join(dir, "t.ipynb");
   const output = path.join(dir, "out.ipynb");
-  fs.writeFileSync(input, JSON.stringify(notebook(cells)));
+  const nb = notebook(cells);
+  for (const [i, tags] of Object.entries(tagged)) nb.cells[Number(i)].metadata = { tags };
+  fs.writeFileSync(input, JSON.stringify(nb));
   // Relative paths, as a user types them: both are taken from the caller's folder.
-  const r = spawnSync(process.execPath, [executor, path.relative(root, input), path.relative(root, output)], {
-    cwd: root,
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    process.execPath,
+    [executor, path.relative(root, input), path.relative(root, output), ...params],
+    {
+      cwd: root,
+      encoding: "utf8",
+    },
+  );
   return { ...r, dir, output, failed: path.join(dir, "out.failed.ipynb") };
 }
 
@@ -45,7 +51,7 @@ fs.mkdirSync(path.join(root, "build"), { recursive: true });
 
 test("a good notebook: stdout, last expression and a rich display land in their cells", () => {
   const r = run([
-    `import { displayBundle } from "@csc411/lib/runtime/display";\nconsole.log("hello");`,
+    `import { displayBundle } from "@csc411/lib/runtime";\nconsole.log("hello");`,
     `displayBundle({ "text/markdown": "**bold**", "text/plain": "bold" });\n6 * 7`,
   ]);
   assert.equal(r.status, 0, r.stderr);
@@ -92,5 +98,34 @@ test("an async rejection in a top-level await fails the cell", () => {
   const r = run([`await Promise.reject(new Error("no such file: data/x.bin"));`]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no such file: data\/x\.bin/);
+  fs.rmSync(r.dir, { recursive: true, force: true });
+});
+
+test("parameters are injected after the parameters cell; a progress line keeps only its final state", () => {
+  const r = run(
+    [
+      `const profileName = process.env.REPORT_PROFILE ?? "full";\nconst SEED = 1;`,
+      `import { progressLine, startNotebook } from "@csc411/lib/runtime";\n` +
+        `const p = progressLine({ intervalMs: 0 });\n` +
+        `for (let i = 1; i <= 50; i++) p.update(\`step \${i} of 50\`);\n` +
+        `p.done("50 steps");\nconsole.log(profileName, SEED);`,
+      `p.done("50 steps, updated by a later cell");\nconst context = await startNotebook("t", { profile: profileName });`,
+      `await startNotebook("t", { profile: "fast" });`,
+    ],
+    ['profileName="quick"', "SEED=7"],
+    { 0: ["parameters"] },
+  );
+  assert.equal(r.status, 1, "the last cell's wrong profile fails the run");
+  assert.match(
+    r.stderr,
+    /the parameters cell \(tagged "parameters"\) sets profileName = "fast", which is not a profile: allowed values are "full" or "quick"/,
+  );
+  const nb = JSON.parse(fs.readFileSync(r.failed, "utf8"));
+  assert.deepEqual(nb.cells[1].metadata, { tags: ["injected-parameters"] });
+  assert.deepEqual(nb.cells[2].outputs, [
+    { output_type: "display_data", data: { "text/plain": ["50 steps, updated by a later cell"] }, metadata: {} },
+    { output_type: "stream", name: "stdout", text: ["quick 7\n"] },
+  ]);
+  assert.match(nb.cells[3].outputs[0].text.join(""), /^t\nprofile: quick \|/);
   fs.rmSync(r.dir, { recursive: true, force: true });
 });

@@ -1,31 +1,43 @@
 /**
- * `npm run notebooks [-- [--profile quick|full] [--keep-going] [name ...]]`
+ * `npm run notebooks [-- [--profile quick|full] [-p name=value ...] [--keep-going] [name ...]]`
  *
  * Executes notebooks headless, each in its own Node process (cells share a process's
  * globals, as in a kernel), in section order. The full profile writes outputs back into
  * notebooks/*.ipynb; the quick profile writes to build/quick/notebooks/ so a quick run
- * never overwrites the committed, fully executed notebooks.
+ * never overwrites the committed, fully executed notebooks. A profile other than full and
+ * every `-p name=value` reach the notebook as an injected parameters cell (parameters.ts);
+ * REPORT_PROFILE is set too, for the parameters cell's default and for any child process.
+ * While a cell runs, a heartbeat line goes to the terminal whenever the notebook has been
+ * silent for HEARTBEAT_SECONDS, even when the cell's work blocks the notebook's own process.
  */
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseProfile, Profile, PROFILE_ENV, projectRoot } from "@csc411/lib/runtime";
+import { formatDuration, parseProfile, Profile, PROFILE_ENV, projectRoot } from "@csc411/lib/runtime";
+import { ParameterValue, parseParameter } from "./parameters";
 
 export interface RunOptions {
   profile: Profile;
   names: string[];
   keepGoing: boolean;
+  /** Overrides of the notebooks' parameters cells (`-p name=value`). */
+  params: Record<string, ParameterValue>;
 }
 
 export function parseArgs(argv: string[], env = process.env): RunOptions {
-  const opts: RunOptions = { profile: parseProfile(env[PROFILE_ENV]), names: [], keepGoing: false };
+  const opts: RunOptions = { profile: parseProfile(env[PROFILE_ENV]), names: [], keepGoing: false, params: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--profile") opts.profile = parseProfile(argv[++i]);
     else if (a.startsWith("--profile=")) opts.profile = parseProfile(a.slice("--profile=".length));
     else if (a === "--quick") opts.profile = "quick";
     else if (a === "--keep-going") opts.keepGoing = true;
-    else if (a.startsWith("-")) throw new Error(`unknown option ${a}`);
+    else if (a === "-p" || a === "--param") {
+      const [name, value] = parseParameter(argv[++i] ?? "");
+      // The profile has one setting, whichever way it is given.
+      if (name === "profileName") opts.profile = parseProfile(String(value), "profileName");
+      else opts.params[name] = value;
+    } else if (a.startsWith("-")) throw new Error(`unknown option ${a}`);
     else opts.names.push(a);
   }
   return opts;
@@ -56,7 +68,45 @@ export function outputPath(root: string, notebook: string, profile: Profile): st
   return profile === "full" ? notebook : path.join(root, "build", profile, "notebooks", path.basename(notebook));
 }
 
-export function runNotebooks(opts: RunOptions, root = projectRoot()): number {
+/** What a notebook's injected parameters cell gets: the profile unless it is the default, then every -p. */
+export function notebookParameters(opts: RunOptions): Record<string, ParameterValue> {
+  return { ...(opts.profile === "full" ? {} : { profileName: opts.profile }), ...opts.params };
+}
+
+export const HEARTBEAT_SECONDS = 30;
+
+/**
+ * Runs one notebook in its own process; its stderr (one line per cell, progress echoes)
+ * passes through, and when it has been silent for HEARTBEAT_SECONDS a heartbeat says so.
+ */
+function executeInChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  label: string,
+): Promise<{ status: number | null; signal: string | null; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], env });
+    const t0 = Date.now();
+    let lastOutput = t0;
+    child.stderr.on("data", (chunk: Buffer) => {
+      lastOutput = Date.now();
+      process.stderr.write(chunk);
+    });
+    const timer = setInterval(() => {
+      if (Date.now() - lastOutput < HEARTBEAT_SECONDS * 1000) return;
+      lastOutput = Date.now();
+      process.stderr.write(`[${label}] still running (${formatDuration((Date.now() - t0) / 1000)})\n`);
+    }, 1000);
+    let error: Error | undefined;
+    child.on("error", (e) => (error = e));
+    child.on("close", (status, signal) => {
+      clearInterval(timer);
+      resolve({ status, signal, error });
+    });
+  });
+}
+
+export async function runNotebooks(opts: RunOptions, root = projectRoot()): Promise<number> {
   const notebooks = selectNotebooks(path.join(root, "notebooks"), opts.names);
   const child = path.join(__dirname, "execute-notebook.js");
   const failed: string[] = [];
@@ -67,10 +117,12 @@ export function runNotebooks(opts: RunOptions, root = projectRoot()): number {
       `\n== [${i + 1}/${notebooks.length}] ${path.basename(nb)} (profile ${opts.profile}) -> ${path.relative(root, out)}\n`,
     );
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [child, nb, out], {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, [PROFILE_ENV]: opts.profile },
-    });
+    const params = Object.entries(notebookParameters(opts)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    const r = await executeInChild(
+      [child, nb, out, ...params],
+      { ...process.env, [PROFILE_ENV]: opts.profile },
+      path.basename(nb),
+    );
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (r.status === 0) {
       process.stderr.write(`== ${path.basename(nb)} done in ${secs}s\n`);
@@ -91,10 +143,13 @@ export function runNotebooks(opts: RunOptions, root = projectRoot()): number {
 }
 
 if (require.main === module) {
-  try {
-    process.exit(runNotebooks(parseArgs(process.argv.slice(2))));
-  } catch (e) {
+  const fail = (e: unknown) => {
     process.stderr.write(`notebooks: ${e instanceof Error ? e.message : e}\n`);
     process.exit(2);
+  };
+  try {
+    runNotebooks(parseArgs(process.argv.slice(2))).then((code) => process.exit(code), fail);
+  } catch (e) {
+    fail(e);
   }
 }

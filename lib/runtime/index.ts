@@ -4,4 +4,5 @@ export * from "./display";
 export * from "./notebook";
 export * from "./paths";
 export * from "./profile";
+export * from "./progress";
 export * from "./random";
