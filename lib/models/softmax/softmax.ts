@@ -73,7 +73,8 @@ export interface Gradient {
  * math is written for TensorFlow.js (the training step and the kernel check both call it).
  * o = X W^T + b; P = softmax(o) with each row's maximum m taken out; dC/dW = (P - Y)^T X
  * (eq. 7 summed over the batch, 10 x 784); dC/db = column sums of P - Y; and
- * C = sum(m + log sum exp(o - m)) - sum(Y o). `XT` (784 x N, the batch transposed) may be
+ * C = -sum(Y (o - lse)) with lse = m + log sum exp(o - m), the same operations as
+ * crossEntropy (so both report the same float32 cost). `XT` (784 x N, the batch transposed) may be
  * passed when the caller already has it; then (X^T (P - Y))^T is formed, which avoids making
  * the 784 x N operand the "weights" of the wasm matrix product (see batches.ts).
  */
@@ -92,7 +93,7 @@ export function forwardAndGradient(
     const s = tf.sum(e, 1, true);
     const d = tf.sub(tf.div(e, s), Y);
     const dW = XT ? tf.transpose(tf.matMul(XT, d)) : tf.matMul(tf.transpose(d), X);
-    const cost = tf.sub(tf.sum(tf.add(m, tf.log(s))), tf.sum(tf.mul(Y, o))) as tf.Scalar;
+    const cost = tf.neg(tf.sum(tf.mul(Y, tf.sub(o, tf.add(m, tf.log(s)))))) as tf.Scalar;
     return { dW: dW as tf.Tensor2D, db: tf.sum(d, 0) as tf.Tensor1D, cost };
   });
 }
