@@ -24,10 +24,17 @@ export const DIGIT_SETTINGS = {
   learningRate: 1e-5,
   /** Report's gradient_descent default. */
   epsilon: 1e-8,
-  /** Report: ten thousand iterations; the quick profile runs a few hundred. */
-  maxIter: byProfile({ full: 10000, quick: 400 }),
+  /**
+   * Report: ten thousand iterations; the quick profile runs a few hundred. A getter, read at
+   * each use, so a profile changed in the parameters cell applies without restarting the kernel.
+   */
+  get maxIter(): number {
+    return byProfile({ full: 10000, quick: 400 });
+  },
   /** Accuracy on all 60,000 + 10,000 images every this many iterations. */
-  recordEvery: byProfile({ full: 100, quick: 20 }),
+  get recordEvery(): number {
+    return byProfile({ full: 100, quick: 20 });
+  },
   /** Seed of the Xavier initialisation (shared by Parts 4 and 5, so they start equal). */
   initSeed: 411,
   /** Seed of the minibatch order (also shared). */
