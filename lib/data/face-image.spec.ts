@@ -1,7 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Jimp } from "jimp";
-import { cropRgb, decodeImage, ImageRejection, processImage, resampleWeights, resizePlane, trimPngTrailer } from "./face-image";
+import {
+  checkDeclaredSize,
+  cropRgb,
+  declaredSize,
+  decodeImage,
+  ImageRejection,
+  processImage,
+  resampleWeights,
+  resizePlane,
+  trimPngTrailer,
+} from "./face-image";
 
 test("resample weights sum to 1 for shrinking and enlarging", () => {
   for (const [inSize, outSize] of [[1758, 32], [100, 64], [158, 227], [7, 3], [3, 7], [64, 64]]) {
@@ -60,4 +70,33 @@ test("bytes that are no image are rejected as undecodable", async () => {
   }
   const png = await pngOf(50, 50, [1, 2, 3]);
   await assert.rejects(processImage(png.subarray(0, 60), [0, 0, 1, 1]), (e: unknown) => e instanceof ImageRejection && e.reason === "undecodable");
+});
+
+test("declared sizes are read from PNG, JPEG, GIF and BMP headers without decoding", async () => {
+  const sized = async (mime: "image/png" | "image/jpeg" | "image/bmp" | "image/gif", w: number, h: number) =>
+    new Uint8Array(await new Jimp({ width: w, height: h, color: 0x336699ff }).getBuffer(mime));
+  const cases: [Uint8Array, ReturnType<typeof declaredSize>][] = [
+    [await sized("image/png", 37, 21), { format: "png", width: 37, height: 21 }],
+    [await sized("image/jpeg", 640, 3), { format: "jpeg", width: 640, height: 3 }],
+    [await sized("image/gif", 5, 9), { format: "gif", width: 5, height: 9 }],
+    [await sized("image/bmp", 12, 7), { format: "bmp", width: 12, height: 7 }],
+    [new Uint8Array([0xff, 0xd8, 0xff]), null],
+    [new TextEncoder().encode("<html><body>no image</body></html>"), null],
+    [new Uint8Array(0), null],
+  ];
+  for (const [bytes, expected] of cases) assert.deepEqual(declaredSize(bytes), expected);
+});
+
+test("a header declaring more pixels than the limit is refused before decoding", async () => {
+  const png = new Uint8Array(await new Jimp({ width: 30, height: 20, color: 0x336699ff }).getBuffer("image/png"));
+  assert.deepEqual(checkDeclaredSize(png, 600), { format: "png", width: 30, height: 20 });
+  assert.throws(
+    () => checkDeclaredSize(png, 599),
+    (e: unknown) => e instanceof ImageRejection && e.reason === "too-many-pixels" && /declares 30x20/.test(e.message),
+  );
+  await assert.rejects(decodeImage(png, 599), /\(600 pixels\), more than the limit of 599; not decoded/);
+  assert.throws(
+    () => checkDeclaredSize(new Uint8Array([1, 2, 3])),
+    (e: unknown) => e instanceof ImageRejection && e.reason === "undecodable",
+  );
 });

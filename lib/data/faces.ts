@@ -3,12 +3,17 @@
  * list's bounding boxes, split into training / validation / test sets. This is the public
  * face API for notebooks; it runs the pipeline (or reuses its cache) on first use.
  */
-import * as crypto from "crypto";
-import * as fs from "fs";
 import { dataDir } from "../runtime/paths";
 import { readFaceList } from "./facescrub-list";
 import { sourceFromEnv } from "./face-source";
-import { runFacePipeline, summarisePipeline, progressPrinter, cropFile, PipelineResult } from "./face-pipeline";
+import {
+  runFacePipeline,
+  summarisePipeline,
+  progressPrinter,
+  readCrop,
+  rejectedReportFile,
+  PipelineResult,
+} from "./face-pipeline";
 import { CROP_SHAPE, CropKind } from "./face-image";
 import { dedupeImages, splitByActor } from "./face-splits";
 import type { LabelledMatrix } from "./labelled";
@@ -41,8 +46,13 @@ export interface PreparedFaces {
 
 let prepared: Promise<PreparedFaces> | null = null;
 
-/** Runs the pipeline once per process (on the configured source), printing the source, progress and a summary. */
-export function prepareFaces(opts: { quiet?: boolean; decodeWorkers?: number } = {}): Promise<PreparedFaces> {
+/**
+ * Runs the pipeline once per process (on the configured source), printing the source, progress,
+ * any cache file it did not trust, and a summary. `retryRejected` rechecks cached rejections.
+ */
+export function prepareFaces(
+  opts: { quiet?: boolean; decodeWorkers?: number; retryRejected?: boolean } = {},
+): Promise<PreparedFaces> {
   if (!prepared) {
     prepared = (async () => {
       const say = opts.quiet ? () => {} : (s: string) => console.log(s);
@@ -55,14 +65,17 @@ export function prepareFaces(opts: { quiet?: boolean; decodeWorkers?: number } =
         source,
         cacheDir: dataDir("faces"),
         decodeWorkers: opts.decodeWorkers ?? 2,
+        retryRejected: opts.retryRejected,
+        warn: say,
         onProgress: opts.quiet ? undefined : progressPrinter((s) => process.stdout.write(s), false),
       });
-      say(summarisePipeline(pipeline));
+      say(summarisePipeline(pipeline, rejectedReportFile(dataDir("faces"))));
       const images = pipeline.ok.map((r) => ({
         actor: r.row.actor,
         label: ACTORS.indexOf(r.row.actor),
         sha256: r.row.sha256,
-        contentHash: crypto.createHash("sha256").update(fs.readFileSync(cropFile(dataDir("faces"), r.row.sha256, "grey64"))).digest("hex"),
+        // The checksum recorded with the grey 64x64 crop is the SHA-256 of its pixels.
+        contentHash: r.crops.grey64,
       }));
       const { dropped } = dedupeImages(images);
       if (dropped > 0) say(`${dropped} image(s) dropped as duplicates: another list entry crops to the same pixels`);
@@ -75,6 +88,11 @@ export function prepareFaces(opts: { quiet?: boolean; decodeWorkers?: number } =
   return prepared;
 }
 
+/** The table of every row not ok in the last pipeline run (line, actor, state, reason, URL, detail). */
+export function rejectedFacesFile(): string {
+  return rejectedReportFile(dataDir("faces"));
+}
+
 export async function loadFaceSplits(opts: { seed?: number } = {}): Promise<FaceSplits> {
   const { images } = await prepareFaces();
   const s = splitByActor(images, ACTORS, opts.seed ?? 0);
@@ -85,15 +103,13 @@ export async function loadFaceSplits(opts: { seed?: number } = {}): Promise<Face
 export async function faceCrop(img: FaceImage, kind: CropKind): Promise<Float32Array> {
   const shape = CROP_SHAPE[kind];
   if (!shape) throw new Error(`faceCrop: kind must be grey32, grey64 or rgb227, got ${JSON.stringify(kind)}`);
-  const file = cropFile(dataDir("faces"), img.sha256, kind);
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await fs.promises.readFile(file);
-  } catch {
-    throw new Error(`faceCrop: no cached ${kind} crop for ${img.actor} ${img.sha256} (${file}); run loadFaceSplits() or npm run faces first`);
+    bytes = readCrop(dataDir("faces"), img.sha256, kind);
+  } catch (e) {
+    throw new Error(`faceCrop: ${kind} crop of ${img.actor} ${img.sha256}: ${(e as Error).message}`, { cause: e });
   }
   const n = shape.size * shape.size * shape.channels;
-  if (bytes.length !== n) throw new Error(`faceCrop: ${file} has ${bytes.length} bytes, expected ${n}`);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = bytes[i] / 255;
   return out;

@@ -23,18 +23,70 @@ export function dataDir(...parts: string[]): string {
   return dir;
 }
 
+/** A write that failed, naming the file and the reason (e.g. "no space left on device"); `code` is the errno name. */
+export class FileWriteError extends Error {
+  constructor(
+    readonly file: string,
+    readonly code: string | undefined,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`could not write ${file}: ${reason}`, options);
+    this.name = "FileWriteError";
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: "no space left on device (ENOSPC)",
+  EDQUOT: "disk quota exceeded (EDQUOT)",
+  EROFS: "read-only file system (EROFS)",
+  EACCES: "permission denied (EACCES)",
+};
+
+function writeError(file: string, e: unknown, kept: string): FileWriteError {
+  const code = (e as { code?: string })?.code;
+  const why = (code && ERRNO_TEXT[code]) ?? String((e as Error)?.message ?? e);
+  return new FileWriteError(file, code, `${why}; ${kept}`, { cause: e });
+}
+
 /**
  * Writes a file atomically: a temp file in the same folder, then rename. A run killed
- * halfway leaves at worst a stray *.tmp file, never a truncated file that a later run trusts.
+ * halfway leaves at worst a stray *.tmp file, never a truncated file that a later run trusts;
+ * a failed write (e.g. a full disk) removes the temp file and throws a FileWriteError naming `file`.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Math.floor(performance.now() * 1000)}.tmp`;
   try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(file, e, fs.existsSync(file) ? "the previous file is unchanged" : "nothing was written");
+  }
+}
+
+/**
+ * Appends `text` to `file` whole or not at all: if the append fails (a full disk can write
+ * part of it), the file is cut back to its previous length, so no torn line is left behind.
+ */
+export function appendFileWhole(file: string, text: string): void {
+  let before = 0;
+  try {
+    before = fs.statSync(file).size;
+  } catch {
+    // a new file
+  }
+  try {
+    fs.appendFileSync(file, text);
+  } catch (e) {
+    let kept = "the file is as it was before";
+    try {
+      if (before === 0) fs.rmSync(file, { force: true });
+      else fs.truncateSync(file, before);
+    } catch (e2) {
+      kept = `and cutting it back to ${before} bytes failed too (${(e2 as Error).message})`;
+    }
+    throw writeError(file, e, kept);
   }
 }

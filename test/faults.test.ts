@@ -1,0 +1,292 @@
+/**
+ * The fault suite (issue 16): each test does one thing wrong on purpose, on small data made
+ * here, and checks both the recovery and that nothing wrong was kept. Network faults use a
+ * loopback server on 127.0.0.1 only, with bounded bodies and deadlines.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as zlib from "zlib";
+import { Worker } from "worker_threads";
+import { Jimp } from "jimp";
+import { FaceRow } from "../lib/data/facescrub-list";
+import { FaceSource, internetSource, mirrorDirSource, MAX_REDIRECTS } from "../lib/data/face-source";
+import { cropFile, rejectedReportFile, runFacePipeline, PipelineOptions } from "../lib/data/face-pipeline";
+import { sha256Hex } from "../lib/runtime/integrity";
+
+const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `faults-${name}-`));
+
+async function jpeg(w: number, h: number, colour: number): Promise<Uint8Array> {
+  const img = new Jimp({ width: w, height: h, color: colour });
+  for (let y = 0; y < h; y += 5) for (let x = 0; x < w; x++) img.setPixelColor(0x204060ff, x, y);
+  return new Uint8Array(await img.getBuffer("image/jpeg"));
+}
+
+function row(url: string, sha256: string, bbox: FaceRow["bbox"], line: number): FaceRow {
+  return { actor: "A", imageId: String(line), faceId: String(line), url, bbox, sha256, line };
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** A loopback server; `hits` counts requests per path; every socket is destroyed on close. */
+async function serve(routes: Record<string, Handler>) {
+  const sockets = new Set<net.Socket>();
+  const hits: Record<string, number> = {};
+  const server = http.createServer((req, res) => {
+    const p = req.url ?? "";
+    hits[p] = (hits[p] ?? 0) + 1;
+    (routes[p] ?? ((_q, r) => r.writeHead(404).end()))(req, res);
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const close = () =>
+    new Promise<void>((done) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => done());
+    });
+  return { base, hits, close };
+}
+
+const fast: Partial<PipelineOptions> = { decodeWorkers: 0, backoffMs: 5, timeoutMs: 2000, retries: 3 };
+const states = (r: Awaited<ReturnType<typeof runFacePipeline>>) =>
+  Object.fromEntries(r.outcomes.map((o) => [o.row.line, `${o.state}${o.reason ? `:${o.reason}` : ""}`]));
+
+test("a crop overwritten with same-length garbage is recomputed, and the log names the file", async () => {
+  const img = await jpeg(60, 50, 0xc08040ff);
+  const dir = tmp("mirror");
+  fs.writeFileSync(path.join(dir, "manifest.tsv"), "url\tfile\nhttp://x/a.jpg\ta.jpg\n");
+  fs.writeFileSync(path.join(dir, "a.jpg"), img);
+  const cacheDir = tmp("cache");
+  const rows = [row("http://x/a.jpg", sha256Hex(img), [5, 5, 45, 45], 2)];
+  const opts = { source: mirrorDirSource(dir), cacheDir, ...fast };
+  await runFacePipeline(rows, opts);
+  const file = cropFile(cacheDir, sha256Hex(img), "grey32");
+  const good = fs.readFileSync(file);
+  fs.writeFileSync(file, Buffer.alloc(good.length, 0x5a));
+  const lines: string[] = [];
+  const r = await runFacePipeline(rows, { ...opts, warn: (l) => lines.push(l) });
+  assert.deepEqual([r.counts.ok, r.counts.cached], [1, 0], "the damaged crop was not used as a cache hit");
+  assert.equal(lines.length, 1);
+  assert.ok(lines[0].startsWith(`${file}: checksum `) && lines[0].endsWith("; recomputing"), lines[0]);
+  assert.deepEqual(fs.readFileSync(file), good, "the garbage was replaced by the real crop");
+  const again = await runFacePipeline(rows, opts);
+  assert.equal(again.counts.cached, 1);
+});
+
+/** A PNG whose header declares width x height, with a little real (zero) image data after it. */
+function pngDeclaring(width: number, height: number): Uint8Array {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const v of b) c = crcTable[(c ^ v) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const idat = zlib.deflateSync(Buffer.alloc(4 * 1024 * 1024)); // 4 MB of rows compress to a few KB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", idat),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+test("a pixel bomb (a small PNG declaring 30000x30000) is rejected from its header, not decoded", async () => {
+  const bomb = pngDeclaring(30000, 30000);
+  assert.ok(bomb.length < 20_000, `the bomb is small (${bomb.length} bytes)`);
+  const source: FaceSource = { description: "bomb", key: "bomb", fetch: async () => ({ bytes: bomb }) };
+  const cacheDir = tmp("bomb");
+  const t0 = performance.now();
+  const r = await runFacePipeline([row("http://x/bomb.png", sha256Hex(bomb), [0, 0, 100, 100], 2)], {
+    source,
+    cacheDir,
+    ...fast,
+    decodeWorkers: 1,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  assert.deepEqual(states(r), { 2: "rejected:too-many-pixels" });
+  assert.match(r.outcomes[0].detail!, /PNG header declares 30000x30000 \(900,000,000 pixels\)/);
+  assert.ok(seconds < 5, `rejected in ${seconds.toFixed(2)} s, without decoding`);
+  assert.deepEqual(fs.readdirSync(path.join(cacheDir, "crops")), [], "no crops kept");
+});
+
+test("oversized, dripping and short bodies, and redirect loops: stopped at their limits, only verdicts cached", async () => {
+  const img = await jpeg(40, 40, 0x4080c0ff);
+  const moved = await jpeg(40, 40, 0x40c080ff);
+  const limit = 256 * 1024;
+  const sent: Record<string, number> = {};
+  const stream =
+    (name: string, total: number, declare: boolean): Handler =>
+    (_req, res) => {
+      res.writeHead(200, { "content-type": "image/jpeg", ...(declare ? { "content-length": String(total) } : {}) });
+      sent[name] = 0;
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const push = () => {
+        while (sent[name] < total) {
+          sent[name] += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", push);
+        }
+        res.end();
+      };
+      res.on("close", () => res.removeAllListeners("drain"));
+      push();
+    };
+  let shortFixed = false;
+  const server = await serve({
+    // 64 MB without a length: the client must stop reading at the limit.
+    "/big-chunked.jpg": stream("chunked", 64 * 1024 * 1024, false),
+    // 64 MB declared: refused from the header.
+    "/big-declared.jpg": stream("declared", 64 * 1024 * 1024, true),
+    // a byte every 50 ms, forever: the deadline covers the body too.
+    "/drip.jpg": (_req, res) => {
+      res.writeHead(200, { "content-type": "image/jpeg" });
+      const t = setInterval(() => res.write(Buffer.from([0xff])), 50);
+      res.on("close", () => clearInterval(t));
+    },
+    // declares the image's length, sends half and hangs up (until fixed)
+    "/short.jpg": (_req, res) => {
+      res.writeHead(200, { "content-type": "image/jpeg", "content-length": String(img.length) });
+      if (shortFixed) return void res.end(img);
+      res.write(img.subarray(0, img.length >> 1));
+      setTimeout(() => res.destroy(), 10);
+    },
+    "/loop-a": (_req, res) => res.writeHead(302, { location: "/loop-b" }).end(),
+    "/loop-b": (_req, res) => res.writeHead(301, { location: "/loop-a" }).end(),
+    "/to-ftp": (_req, res) => res.writeHead(302, { location: "ftp://127.0.0.1/x.jpg" }).end(),
+    "/moved": (_req, res) => res.writeHead(307, { location: "/img.jpg" }).end(),
+    "/img.jpg": (_req, res) => res.writeHead(200, { "content-type": "image/jpeg" }).end(moved),
+  });
+  const b = server.base;
+  const rows = [
+    row(`${b}/big-chunked.jpg`, "1".repeat(64), [0, 0, 10, 10], 2),
+    row(`${b}/big-declared.jpg`, "2".repeat(64), [0, 0, 10, 10], 3),
+    row(`${b}/drip.jpg`, "3".repeat(64), [0, 0, 10, 10], 4),
+    row(`${b}/short.jpg`, sha256Hex(img), [0, 0, 30, 30], 5),
+    row(`${b}/loop-a`, "4".repeat(64), [0, 0, 10, 10], 6),
+    row(`${b}/to-ftp`, "5".repeat(64), [0, 0, 10, 10], 7),
+    row(`${b}/moved`, sha256Hex(moved), [0, 0, 30, 30], 8),
+  ];
+  const cacheDir = tmp("http");
+  const opts = {
+    ...fast,
+    source: internetSource(),
+    cacheDir,
+    maxBytes: limit,
+    timeoutMs: 2000,
+    retries: 1,
+    concurrency: 7,
+  };
+  try {
+    const t0 = performance.now();
+    const r = await runFacePipeline(rows, opts);
+    const seconds = (performance.now() - t0) / 1000;
+    assert.deepEqual(states(r), {
+      2: "rejected:too-large",
+      3: "rejected:too-large",
+      4: "failed:timeout",
+      5: "failed:short-body",
+      6: "rejected:redirect",
+      7: "rejected:redirect",
+      8: "ok",
+    });
+    assert.ok(seconds < 15, `bounded: ${seconds.toFixed(1)} s`);
+    // The server could run at most a few socket buffers ahead of the client's limit.
+    assert.ok(sent.chunked < 16 * 1024 * 1024, `chunked body stopped after ${sent.chunked} bytes sent`);
+    assert.ok((sent.declared ?? 0) < 16 * 1024 * 1024, `declared body stopped after ${sent.declared} bytes sent`);
+    assert.match(r.outcomes[4].detail!, /more than 5 redirects/);
+    assert.match(r.outcomes[5].detail!, /only http\(s\) redirects are followed/);
+    // A loop is a verdict: followed MAX_REDIRECTS times once, not once more per retry.
+    assert.equal(server.hits["/loop-a"] + server.hits["/loop-b"], MAX_REDIRECTS + 1);
+    assert.match(r.outcomes[3].detail!, /ended after \d+ of its \d+ bytes/);
+    // Rejections are cached (a rerun asks the server nothing for them); failures are tried again.
+    const report = fs.readFileSync(rejectedReportFile(cacheDir), "utf8").trim().split("\n");
+    assert.deepEqual(
+      report.map((l) => l.split("\t").slice(0, 4).join(" ")),
+      [
+        "line actor state reason",
+        "2 A rejected too-large",
+        "3 A rejected too-large",
+        "4 A failed timeout",
+        "5 A failed short-body",
+        "6 A rejected redirect",
+        "7 A rejected redirect",
+      ],
+    );
+    shortFixed = true;
+    const hitsBefore = { ...server.hits };
+    const r2 = await runFacePipeline(rows, opts);
+    assert.deepEqual(states(r2), { ...states(r), 5: "ok" });
+    assert.equal(server.hits["/loop-a"], hitsBefore["/loop-a"], "cached redirect verdict");
+    assert.equal(server.hits["/big-declared.jpg"], hitsBefore["/big-declared.jpg"], "cached size verdict");
+    // A timeout is tried again next run (twice: `retries: 1` retries it once within a run too).
+    assert.equal(server.hits["/drip.jpg"], hitsBefore["/drip.jpg"] + 2);
+    assert.equal(fs.statSync(cropFile(cacheDir, sha256Hex(img), "grey64")).size, 64 * 64);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a fixed bounding box and a mirror file added later take effect on the next run, without --retry-rejected", async () => {
+  const a = await jpeg(60, 40, 0x30c060ff);
+  const bImg = await jpeg(50, 50, 0xc03060ff);
+  const dir = tmp("mirror");
+  fs.writeFileSync(path.join(dir, "manifest.tsv"), "url\tfile\nhttp://x/a.jpg\ta.jpg\nhttp://x/b.jpg\tb.jpg\n");
+  fs.writeFileSync(path.join(dir, "a.jpg"), a);
+  const cacheDir = tmp("cache");
+  const opts = { source: mirrorDirSource(dir), cacheDir, ...fast };
+  const outside = [
+    row("http://x/a.jpg", sha256Hex(a), [30, 10, 90, 40], 2),
+    row("http://x/b.jpg", sha256Hex(bImg), [0, 0, 50, 50], 3),
+  ];
+  const r1 = await runFacePipeline(outside, opts);
+  assert.deepEqual(states(r1), { 2: "rejected:bbox-outside", 3: "failed:mirror-missing" });
+  const r2 = await runFacePipeline(outside, opts);
+  assert.deepEqual(states(r2), states(r1));
+  assert.equal(r2.outcomes[0].cached, true, "the same box: the cached verdict stands");
+  fs.writeFileSync(path.join(dir, "b.jpg"), bImg);
+  const fixed = [{ ...outside[0], bbox: [10, 10, 50, 40] as FaceRow["bbox"] }, outside[1]];
+  const r3 = await runFacePipeline(fixed, opts);
+  assert.deepEqual(states(r3), { 2: "ok", 3: "ok" });
+  assert.deepEqual(fs.readdirSync(path.join(cacheDir, "rejected")), [], "no stale rejection kept");
+  assert.equal(fs.readFileSync(rejectedReportFile(cacheDir), "utf8"), "line\tactor\tstate\treason\turl\tdetail\n");
+});
+
+test("a crashed decode worker is a retryable failure, never a cached rejection", async () => {
+  const img = await jpeg(40, 40, 0x8080ffff);
+  const source: FaceSource = { description: "one", key: "one", fetch: async () => ({ bytes: img }) };
+  const cacheDir = tmp("crash");
+  const rows = [row("http://x/a.jpg", sha256Hex(img), [0, 0, 30, 30], 2)];
+  const crashing = () =>
+    new Worker(`require("worker_threads").parentPort.on("message", () => { throw new Error("simulated crash"); });`, {
+      eval: true,
+    });
+  const r1 = await runFacePipeline(rows, { source, cacheDir, ...fast, decodeWorkers: 1, startDecodeWorker: crashing });
+  assert.deepEqual(states(r1), { 2: "failed:decoder-crash" });
+  assert.match(r1.outcomes[0].detail!, /simulated crash/);
+  assert.deepEqual(fs.readdirSync(path.join(cacheDir, "rejected")), []);
+  const r2 = await runFacePipeline(rows, { source, cacheDir, ...fast, decodeWorkers: 1 });
+  assert.deepEqual(states(r2), { 2: "ok" });
+});
