@@ -31,6 +31,11 @@ export interface Backbone {
   readonly layers: readonly TapLayer[];
   /** Activations of `layer` for each image, flattened in HWC order. */
   activations(images: readonly RgbImage[], layer: string): Promise<Float32Array[]>;
+  /**
+   * Optional: the activations of several layers from one forward pass (what
+   * `activations` gives for each layer), so tapping k layers costs one pass, not k.
+   */
+  activationsAt?(images: readonly RgbImage[], layers: readonly string[]): Promise<Map<string, Float32Array[]>>;
   dispose(): void;
 }
 

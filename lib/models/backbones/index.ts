@@ -7,3 +7,4 @@ export * from "./inception";
 export * from "./face-descriptor";
 export * from "./activation-cache";
 export * from "./npy";
+export * from "./multi-tap";

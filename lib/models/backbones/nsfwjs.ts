@@ -78,6 +78,33 @@ export class NsfwjsBackbone implements Backbone {
     }
   }
 
+  async activationsAt(images: readonly RgbImage[], layers: readonly string[]): Promise<Map<string, Float32Array[]>> {
+    layers.forEach((l) => tapLayer(this, l));
+    const key = layers.join(",");
+    let m = this.taps.get(key);
+    if (!m) {
+      const outputs = layers.map((l) => this.model.getLayer(l).output as tf.SymbolicTensor);
+      m = tf.model({ inputs: this.model.inputs, outputs });
+      this.taps.set(key, m);
+    }
+    const result = new Map<string, Float32Array[]>();
+    if (images.length === 0) {
+      for (const l of layers) result.set(l, []);
+      return result;
+    }
+    const model = m;
+    const outs = tf.tidy(() => {
+      const y = model.predict(batchTensor(images, this.inputSize));
+      return Array.isArray(y) ? y : [y];
+    });
+    try {
+      for (let i = 0; i < layers.length; i++) result.set(layers[i], await unbatch(outs[i]));
+      return result;
+    } finally {
+      tf.dispose(outs);
+    }
+  }
+
   dispose(): void {
     this.model.dispose();
     this.taps.clear();
