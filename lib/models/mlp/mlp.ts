@@ -8,12 +8,46 @@
 import * as tf from "@tensorflow/tfjs";
 import { Random, xavierNormal } from "../../runtime/random";
 import type { LabelledMatrix } from "../../data/labelled";
+import { MAX_KERNEL_CLASSES, mlpKernelAvailable, mlpKernelPath } from "./kernel/mlp-kernel";
+import { trainVariants } from "./kernel/train-variants";
 
 // Adam's constants as in torch.optim.Adam's defaults, which the report used.
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPSILON = 1e-8;
 export const LEAKY_SLOPE = 0.01;
+/** The same constants for the kernel engine. */
+export const ADAM = { beta1: BETA1, beta2: BETA2, epsilon: EPSILON };
+
+/**
+ * How trainMlp computes a step. "kernel": the WebAssembly SIMD kernel of
+ * kernel/mlp-kernel.c (several times faster, see scripts/bench-faces.ts; needs the compiled
+ * kernel and at most 8 classes). "tfjs": TensorFlow.js ops on the current backend.
+ * "auto": the kernel when it can run, else tfjs. Both follow the same batches and agree to
+ * float32 rounding.
+ */
+export type MlpEngine = "auto" | "kernel" | "tfjs";
+
+/** The engine "auto" picks for `outputs` classes, and why when it is not the kernel. */
+export function chooseMlpEngine(
+  engine: MlpEngine,
+  outputs: number,
+  file = mlpKernelPath(),
+): { engine: "kernel" | "tfjs"; note?: string } {
+  if (engine !== "auto") return { engine };
+  if (outputs > MAX_KERNEL_CLASSES)
+    return { engine: "tfjs", note: `${outputs} classes (the kernel takes at most ${MAX_KERNEL_CLASSES})` };
+  if (!mlpKernelAvailable(file))
+    return { engine: "tfjs", note: `${file} is not built (npm run build; needs clang and lld)` };
+  return { engine: "kernel" };
+}
+
+const warned = new Set<string>();
+
+/** The slope of the activation below zero, as the kernel takes it. */
+export function activationSlope(activation: Activation): number {
+  return activation === "relu" ? 0 : LEAKY_SLOPE;
+}
 
 export type Activation = "relu" | "leaky_relu";
 
@@ -51,6 +85,8 @@ export interface MlpTrainResult {
   validationAccuracy: number;
   seconds: number;
   steps: number;
+  /** The engine that computed the steps. */
+  engine: "kernel" | "tfjs";
 }
 
 export function initWeights(
@@ -209,7 +245,7 @@ export function trainMlp(
   train: LabelledMatrix,
   validation: LabelledMatrix,
   cfg: MlpConfig,
-  opts: { outputs?: number; curveEvery?: number } = {},
+  opts: { outputs?: number; curveEvery?: number; engine?: MlpEngine } = {},
 ): MlpTrainResult {
   const outputs = opts.outputs ?? 6;
   const D = train.dim;
@@ -227,6 +263,12 @@ export function trainMlp(
 
   const t0 = performance.now();
   const init = initWeights(D, cfg.hidden, outputs, cfg.activation, cfg.seed);
+  const { engine, note } = chooseMlpEngine(opts.engine ?? "auto", outputs);
+  if (note && !warned.has(note)) {
+    warned.add(note);
+    console.warn(`trainMlp: training with TensorFlow.js, not the faster WebAssembly kernel: ${note}`);
+  }
+  if (engine === "kernel") return trainOnKernel(train, validation, cfg, init, opts.curveEvery ?? 0, t0);
   const params = {
     W1: tf.variable(tf.tensor2d(init.W1, [D, cfg.hidden])) as tf.Variable<tf.Rank.R2>,
     b1: tf.variable(tf.tensor1d(init.b1)) as tf.Variable<tf.Rank.R1>,
@@ -310,6 +352,7 @@ export function trainMlp(
       validationAccuracy: last.validation,
       seconds: (performance.now() - t0) / 1000,
       steps: step,
+      engine: "tfjs",
     };
   } finally {
     for (const k of names) {
@@ -318,6 +361,47 @@ export function trainMlp(
       v[k].dispose();
     }
   }
+}
+
+/** trainMlp on the kernel engine: the same epochs, batches and curve points. */
+function trainOnKernel(
+  train: LabelledMatrix,
+  validation: LabelledMatrix,
+  cfg: MlpConfig,
+  init: MlpWeights,
+  every: number,
+  t0: number,
+): MlpTrainResult {
+  const recordAt = new Set<number>();
+  for (let e = 1; e <= cfg.epochs; e++) if ((every > 0 && e % every === 0) || e === cfg.epochs) recordAt.add(e);
+  const r = trainVariants(
+    train,
+    validation,
+    [{ init, slope: activationSlope(cfg.activation), learningRate: cfg.learningRate }],
+    {
+      batchSize: cfg.batchSize,
+      epochs: cfg.epochs,
+      seed: cfg.seed,
+      recordAt,
+      snapshotAt: new Set([cfg.epochs]),
+      adam: ADAM,
+    },
+  );
+  const out = r.outcomes[0];
+  if (out.diverged)
+    throw new Error(
+      `trainMlp: ${cfg.hidden} hidden ${cfg.activation}, batch ${cfg.batchSize}, learning rate ${cfg.learningRate} diverged at epoch ${out.diverged.epoch}: ${out.diverged.reason}`,
+    );
+  const last = out.curve[out.curve.length - 1];
+  return {
+    weights: { ...out.snapshots.get(cfg.epochs)!, activation: cfg.activation },
+    curve: out.curve,
+    trainAccuracy: last.train,
+    validationAccuracy: last.validation,
+    seconds: (performance.now() - t0) / 1000,
+    steps: r.steps,
+    engine: "kernel",
+  };
 }
 
 /** Weights as JSON-safe plain arrays, and back (with shape checks naming what is wrong). */

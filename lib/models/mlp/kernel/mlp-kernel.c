@@ -1,0 +1,344 @@
+/*
+ * The Part 8 network's training step (linear -> ReLU or LeakyReLU -> linear -> softmax
+ * cross-entropy, Adam) as one WebAssembly SIMD kernel. Built by scripts/build-wasm.mjs
+ * (clang --target=wasm32 -msimd128, no libc), driven by mlp-kernel.ts.
+ *
+ * Why a kernel of our own: TensorFlow.js runs a step as some thirty tensor operations, each
+ * a pass over memory, and its wasm matmul is far from the machine's speed on these shapes
+ * (a few hundred rows, 1024 or 4096 inputs, 10 to 50 hidden units). Here a step is three
+ * passes: the first layer's product (mlp_forward), a small per-row part (mlp_head: second
+ * layer, softmax, loss, the gradients of the second layer and of the first layer's outputs)
+ * and the first layer's gradient, formed a block of weights at a time and applied by Adam
+ * while that block is still in registers (mlp_backward_adam), so the gradient of W1 is
+ * never stored.
+ *
+ * Several networks ("variants") of the same input size and hidden size that see the same
+ * batches train together as one wider network: variant v owns hidden columns
+ * [v * hp, (v + 1) * hp) of every layer-1 array (hp = hidden rounded up to 4; the padding
+ * columns have zero weights and stay zero), so a batch row is loaded once for all of them.
+ * Each variant has its own activation slope and learning rate, per column.
+ *
+ * Layouts (floats, row-major): X rows of d inputs; W1, M1, V1: d x hw (hw = variants * hp);
+ * Z1, dZ1: batch x hw; W2T, M2, V2, G2: k x hw (the second layer transposed, so its
+ * products run along hidden columns); b2, mb2, vb2, gb2: variants x 8 (k <= 8 classes).
+ *
+ * Sums run in a different order from TensorFlow.js's (whose matmul blocks differently), so
+ * results agree to float32 rounding, not bit for bit; the element-wise steps (activation,
+ * softmax, Adam) are the same operations in the same order as mlp.ts's.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define INLINE static inline __attribute__((always_inline))
+#define SPLAT wasm_f32x4_splat
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define DIV wasm_f32x4_div
+#define LOAD wasm_v128_load
+#define STORE wasm_v128_store
+#define LOAD_SPLAT wasm_v128_load32_splat
+
+#define MAX_CLASSES 8
+
+/* e^x for x <= 0 (Cephes expf, relative error about 1e-7); below -87 it is about 1e-38, not 0. */
+static float exp_neg(float x) {
+  if (x < -87.0f) x = -87.0f;
+  const float n = __builtin_nearbyintf(x * 1.44269504088896341f);
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  union {
+    int32_t i;
+    float f;
+  } two_n = {.i = ((int32_t)n + 127) << 23};
+  return p * two_n.f;
+}
+
+/* Natural log for x >= 1 (a softmax sum), Cephes logf (relative error about 1e-7). */
+static float log_ge1(float x) {
+  union {
+    float f;
+    int32_t i;
+  } u = {.f = x};
+  int e = ((u.i >> 23) & 0xff) - 126;
+  u.i = (u.i & 0x007fffff) | 0x3f000000; /* mantissa in [0.5, 1) */
+  float m = u.f;
+  if (m < 0.707106781186547524f) {
+    e -= 1;
+    m = m + m - 1.0f;
+  } else {
+    m = m - 1.0f;
+  }
+  const float z = m * m;
+  float y = 7.0376836292e-2f;
+  y = y * m - 1.1514610310e-1f;
+  y = y * m + 1.1676998740e-1f;
+  y = y * m - 1.2420140846e-1f;
+  y = y * m + 1.4249322787e-1f;
+  y = y * m - 1.6668057665e-1f;
+  y = y * m + 2.0000714765e-1f;
+  y = y * m - 2.4999993993e-1f;
+  y = y * m + 3.3333331174e-1f;
+  y = y * m * z;
+  y += -2.12194440e-4f * (float)e;
+  y += -0.5f * z;
+  return m + y + 0.693359375f * (float)e;
+}
+
+INLINE float sum4(v128_t a) {
+  a = ADD(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
+  a = ADD(a, wasm_i32x4_shuffle(a, a, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(a, 0);
+}
+
+/*
+ * Z1[r][j0 .. j0 + 4Q) = b1 + sum_p X[rows[r]][p] W1[p][j0 ..], for R <= 3 batch rows: a
+ * block of R x Q sums in registers, one pass over d inputs, each weight vector loaded once
+ * for the R rows.
+ */
+INLINE void forward_block(const float *x0, const float *x1, const float *x2, int R, int Q, int d, const float *W1,
+                          int hw, int j0, const float *b1, float *z0, float *z1, float *z2) {
+  v128_t a0[4], a1[4], a2[4];
+  for (int q = 0; q < Q; q++) a0[q] = a1[q] = a2[q] = SPLAT(0.0f);
+  const float *w = W1 + j0;
+  for (int p = 0; p < d; p++, w += hw) {
+    v128_t wv[4];
+    for (int q = 0; q < Q; q++) wv[q] = LOAD(w + 4 * q);
+    const v128_t s0 = LOAD_SPLAT(x0 + p);
+    for (int q = 0; q < Q; q++) a0[q] = ADD(a0[q], MUL(s0, wv[q]));
+    if (R > 1) {
+      const v128_t s1 = LOAD_SPLAT(x1 + p);
+      for (int q = 0; q < Q; q++) a1[q] = ADD(a1[q], MUL(s1, wv[q]));
+    }
+    if (R > 2) {
+      const v128_t s2 = LOAD_SPLAT(x2 + p);
+      for (int q = 0; q < Q; q++) a2[q] = ADD(a2[q], MUL(s2, wv[q]));
+    }
+  }
+  for (int q = 0; q < Q; q++) {
+    const v128_t b = LOAD(b1 + j0 + 4 * q);
+    STORE(z0 + j0 + 4 * q, ADD(a0[q], b));
+    if (R > 1) STORE(z1 + j0 + 4 * q, ADD(a1[q], b));
+    if (R > 2) STORE(z2 + j0 + 4 * q, ADD(a2[q], b));
+  }
+}
+
+INLINE void forward_rows(const float *x0, const float *x1, const float *x2, int R, int d, const float *W1, int hw,
+                         const float *b1, float *z0, float *z1, float *z2) {
+  int j0 = 0;
+  for (; j0 + 16 <= hw; j0 += 16) forward_block(x0, x1, x2, R, 4, d, W1, hw, j0, b1, z0, z1, z2);
+  switch ((hw - j0) / 4) {
+    case 3: forward_block(x0, x1, x2, R, 3, d, W1, hw, j0, b1, z0, z1, z2); break;
+    case 2: forward_block(x0, x1, x2, R, 2, d, W1, hw, j0, b1, z0, z1, z2); break;
+    case 1: forward_block(x0, x1, x2, R, 1, d, W1, hw, j0, b1, z0, z1, z2); break;
+  }
+}
+
+/* The first layer's outputs before the activation, Z1 (n x hw), for rows X + rows[r] * d. */
+void mlp_forward(int n, const int32_t *rows, const float *X, int d, const float *W1, const float *b1, int hw,
+                 float *Z1) {
+  int r = 0;
+  for (; r + 3 <= n; r += 3)
+    forward_rows(X + rows[r] * d, X + rows[r + 1] * d, X + rows[r + 2] * d, 3, d, W1, hw, b1, Z1 + r * hw,
+                 Z1 + (r + 1) * hw, Z1 + (r + 2) * hw);
+  if (n - r == 2)
+    forward_rows(X + rows[r] * d, X + rows[r + 1] * d, 0, 2, d, W1, hw, b1, Z1 + r * hw, Z1 + (r + 1) * hw, 0);
+  else if (n - r == 1)
+    forward_rows(X + rows[r] * d, 0, 0, 1, d, W1, hw, b1, Z1 + r * hw, 0, 0);
+}
+
+/* The activation, lane by lane: z where z > 0, else slope z (slope 0 is ReLU). */
+INLINE v128_t activate(v128_t z, v128_t slope) {
+  return wasm_v128_bitselect(z, MUL(z, slope), wasm_f32x4_gt(z, SPLAT(0.0f)));
+}
+
+/* Second-layer scores of one row for variant v: z2[c] = b2[v][c] + sum_j H[j] W2T[c][j]. */
+INLINE void row_scores(const float *z1, const float *slope, const float *W2T, const float *b2, int hw, int v, int nq,
+                       int k, float *z2) {
+  v128_t acc[MAX_CLASSES];
+  for (int c = 0; c < k; c++) acc[c] = SPLAT(0.0f);
+  for (int q = v * nq; q < (v + 1) * nq; q++) {
+    const v128_t h = activate(LOAD(z1 + 4 * q), LOAD(slope + 4 * q));
+    for (int c = 0; c < k; c++) acc[c] = ADD(acc[c], MUL(h, LOAD(W2T + c * hw + 4 * q)));
+  }
+  for (int c = 0; c < k; c++) z2[c] = sum4(acc[c]) + b2[v * MAX_CLASSES + c];
+}
+
+/*
+ * For a batch whose Z1 mlp_forward computed: per row and variant the softmax, the loss
+ * (added to loss[v], summed over rows) and dZ2 = (softmax - onehot(y)) / n; from those the
+ * gradients of the second layer (G2 = dW2 transposed, gb2) and of the first layer's
+ * outputs, dZ1 (n x hw), and gb1 (their column sums). G2, gb2, gb1 are overwritten.
+ * nq = hp / 4 vectors per variant.
+ */
+void mlp_head(int n, const uint8_t *labels, const float *Z1, const float *slope, const float *W2T, const float *b2,
+              int variants, int nq, int k, float *dZ1, float *G2, float *gb2, float *gb1, float *loss) {
+  const int hw = variants * nq * 4;
+  __builtin_memset(G2, 0, (unsigned)(k * hw) * sizeof(float));
+  __builtin_memset(gb2, 0, (unsigned)(variants * MAX_CLASSES) * sizeof(float));
+  __builtin_memset(gb1, 0, (unsigned)hw * sizeof(float));
+  for (int r = 0; r < n; r++) {
+    const float *z1 = Z1 + r * hw;
+    float *dz1 = dZ1 + r * hw;
+    const int y = labels[r];
+    for (int v = 0; v < variants; v++) {
+      float z2[MAX_CLASSES], e[MAX_CLASSES], dz2[MAX_CLASSES];
+      row_scores(z1, slope, W2T, b2, hw, v, nq, k, z2);
+      float top = z2[0];
+      for (int c = 1; c < k; c++) top = z2[c] > top ? z2[c] : top;
+      float s = 0.0f;
+      for (int c = 0; c < k; c++) s += (e[c] = exp_neg(z2[c] - top));
+      loss[v] += log_ge1(s) + (top - z2[y]);
+      for (int c = 0; c < k; c++) {
+        dz2[c] = (e[c] / s - (c == y ? 1.0f : 0.0f)) / (float)n;
+        gb2[v * MAX_CLASSES + c] += dz2[c];
+      }
+      for (int q = v * nq; q < (v + 1) * nq; q++) {
+        const v128_t z = LOAD(z1 + 4 * q), sl = LOAD(slope + 4 * q);
+        const v128_t h = activate(z, sl);
+        v128_t dh = SPLAT(0.0f);
+        for (int c = 0; c < k; c++) {
+          const v128_t g = SPLAT(dz2[c]);
+          float *g2 = G2 + c * hw + 4 * q;
+          STORE(g2, ADD(LOAD(g2), MUL(h, g)));
+          dh = ADD(dh, MUL(g, LOAD(W2T + c * hw + 4 * q)));
+        }
+        /* The activation's derivative: 1 where z > 0, else the slope. */
+        const v128_t dz = wasm_v128_bitselect(dh, MUL(dh, sl), wasm_f32x4_gt(z, SPLAT(0.0f)));
+        STORE(dz1 + 4 * q, dz);
+        STORE(gb1 + 4 * q, ADD(LOAD(gb1 + 4 * q), dz));
+      }
+    }
+  }
+}
+
+/* Adam's constants of one step (mlp.ts's form, which is torch.optim.Adam's). */
+typedef struct {
+  v128_t beta1, one_beta1, beta2, one_beta2, sqrt_c2, eps;
+} AdamConsts;
+
+/* One Adam update of four weights p from gradient g; rate = learning rate / (1 - beta1^t). */
+INLINE void adam4(float *p, float *m, float *v, v128_t g, v128_t rate, const AdamConsts *a) {
+  const v128_t mk = ADD(MUL(LOAD(m), a->beta1), MUL(g, a->one_beta1));
+  const v128_t vk = ADD(MUL(LOAD(v), a->beta2), MUL(MUL(g, g), a->one_beta2));
+  STORE(m, mk);
+  STORE(v, vk);
+  const v128_t denom = ADD(DIV(wasm_f32x4_sqrt(vk), a->sqrt_c2), a->eps);
+  STORE(p, SUB(LOAD(p), MUL(DIV(mk, denom), rate)));
+}
+
+INLINE AdamConsts adam_consts(float beta1, float one_beta1, float beta2, float one_beta2, float sqrt_c2, float eps) {
+  AdamConsts a = {SPLAT(beta1), SPLAT(one_beta1), SPLAT(beta2), SPLAT(one_beta2), SPLAT(sqrt_c2), SPLAT(eps)};
+  return a;
+}
+
+/*
+ * Adam over `rows` rows of `width` floats (a multiple of 4) with gradient G; the rate of
+ * element j of a row is rate[j].
+ */
+void mlp_adam(int rows, int width, float *P, float *M, float *V, const float *G, const float *rate, float beta1,
+              float one_beta1, float beta2, float one_beta2, float sqrt_c2, float eps) {
+  const AdamConsts a = adam_consts(beta1, one_beta1, beta2, one_beta2, sqrt_c2, eps);
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < width; j += 4) {
+      const int o = i * width + j;
+      adam4(P + o, M + o, V + o, LOAD(G + o), LOAD(rate + j), &a);
+    }
+}
+
+/*
+ * dW1[p][j0 .. j0 + 4Q) for inputs p0 .. p0 + P - 1 (P <= 3): sum over the batch of
+ * X[rows[r]][p] dZ1[r][j], held in registers and applied by Adam at once.
+ */
+INLINE void backward_block(int n, const int32_t *rows, const float *X, int d, int p0, int P, int Q, const float *dZ1,
+                           int hw, int j0, float *W1, float *M1, float *V1, const float *rate, const AdamConsts *a) {
+  v128_t g0[4], g1[4], g2[4];
+  for (int q = 0; q < Q; q++) g0[q] = g1[q] = g2[q] = SPLAT(0.0f);
+  for (int r = 0; r < n; r++) {
+    const float *x = X + rows[r] * d + p0;
+    const float *dz = dZ1 + r * hw + j0;
+    v128_t dv[4];
+    for (int q = 0; q < Q; q++) dv[q] = LOAD(dz + 4 * q);
+    const v128_t s0 = LOAD_SPLAT(x);
+    for (int q = 0; q < Q; q++) g0[q] = ADD(g0[q], MUL(s0, dv[q]));
+    if (P > 1) {
+      const v128_t s1 = LOAD_SPLAT(x + 1);
+      for (int q = 0; q < Q; q++) g1[q] = ADD(g1[q], MUL(s1, dv[q]));
+    }
+    if (P > 2) {
+      const v128_t s2 = LOAD_SPLAT(x + 2);
+      for (int q = 0; q < Q; q++) g2[q] = ADD(g2[q], MUL(s2, dv[q]));
+    }
+  }
+  for (int q = 0; q < Q; q++) {
+    const int j = j0 + 4 * q;
+    const v128_t lr = LOAD(rate + j);
+    int o = p0 * hw + j;
+    adam4(W1 + o, M1 + o, V1 + o, g0[q], lr, a);
+    if (P > 1) {
+      o += hw;
+      adam4(W1 + o, M1 + o, V1 + o, g1[q], lr, a);
+    }
+    if (P > 2) {
+      o += hw;
+      adam4(W1 + o, M1 + o, V1 + o, g2[q], lr, a);
+    }
+  }
+}
+
+INLINE void backward_inputs(int n, const int32_t *rows, const float *X, int d, int p0, int P, const float *dZ1, int hw,
+                            float *W1, float *M1, float *V1, const float *rate, const AdamConsts *a) {
+  int j0 = 0;
+  for (; j0 + 16 <= hw; j0 += 16) backward_block(n, rows, X, d, p0, P, 4, dZ1, hw, j0, W1, M1, V1, rate, a);
+  switch ((hw - j0) / 4) {
+    case 3: backward_block(n, rows, X, d, p0, P, 3, dZ1, hw, j0, W1, M1, V1, rate, a); break;
+    case 2: backward_block(n, rows, X, d, p0, P, 2, dZ1, hw, j0, W1, M1, V1, rate, a); break;
+    case 1: backward_block(n, rows, X, d, p0, P, 1, dZ1, hw, j0, W1, M1, V1, rate, a); break;
+  }
+}
+
+/* The gradient of W1 (X^T dZ1 over the batch), applied by Adam block by block; never stored. */
+void mlp_backward_adam(int n, const int32_t *rows, const float *X, int d, const float *dZ1, int hw, float *W1,
+                       float *M1, float *V1, const float *rate, float beta1, float one_beta1, float beta2,
+                       float one_beta2, float sqrt_c2, float eps) {
+  const AdamConsts a = adam_consts(beta1, one_beta1, beta2, one_beta2, sqrt_c2, eps);
+  int p = 0;
+  for (; p + 3 <= d; p += 3) backward_inputs(n, rows, X, d, p, 3, dZ1, hw, W1, M1, V1, rate, &a);
+  if (d - p == 2) backward_inputs(n, rows, X, d, p, 2, dZ1, hw, W1, M1, V1, rate, &a);
+  else if (d - p == 1) backward_inputs(n, rows, X, d, p, 1, dZ1, hw, W1, M1, V1, rate, &a);
+}
+
+/*
+ * Predicted classes (argmax of the scores, the first of equal ones) of n rows whose Z1
+ * mlp_forward computed, for every variant: pred[r * variants + v].
+ */
+void mlp_predict(int n, const float *Z1, const float *slope, const float *W2T, const float *b2, int variants, int nq,
+                 int k, int32_t *pred) {
+  const int hw = variants * nq * 4;
+  for (int r = 0; r < n; r++)
+    for (int v = 0; v < variants; v++) {
+      float z2[MAX_CLASSES];
+      row_scores(Z1 + r * hw, slope, W2T, b2, hw, v, nq, k, z2);
+      int best = 0;
+      for (int c = 1; c < k; c++)
+        if (z2[c] > z2[best]) best = c;
+      pred[r * variants + v] = best;
+    }
+}
+
+/* Sum of (x - x) over n floats (a multiple of 4): 0, or NaN when some x is NaN or infinite. */
+float mlp_nonfinite(const float *x, int n) {
+  v128_t bad = SPLAT(0.0f);
+  for (int i = 0; i < n; i += 4) {
+    const v128_t v = LOAD(x + i);
+    bad = ADD(bad, SUB(v, v));
+  }
+  return sum4(bad);
+}
