@@ -4,7 +4,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Backbone, RgbImage, TapLayer } from "./backbone";
-import { ActivationProgress, activationFile, cachedActivations, imageHash, printProgress } from "./activation-cache";
+import {
+  ActivationProgress,
+  activationFile,
+  cachedActivations,
+  encodeActivation,
+  imageHash,
+  printProgress,
+  readCachedActivation,
+} from "./activation-cache";
 
 /** A backbone whose features are simple functions of the pixels, counting every image it computes. */
 class CountingBackbone implements Backbone {
@@ -70,9 +78,57 @@ test("lazy image sources load and a corrupt cache file is recomputed", async () 
   await cachedActivations(net, "firstTwo", [image(3)], { cacheDir });
   const file = activationFile(cacheDir, "counting", "firstTwo", imageHash(image(3)));
   fs.writeFileSync(file, Buffer.alloc(3));
-  const r = await cachedActivations(net, "firstTwo", [async () => image(3)], { cacheDir });
+  const lines: string[] = [];
+  const r = await cachedActivations(net, "firstTwo", [async () => image(3)], { cacheDir, warn: (l) => lines.push(l) });
   assert.deepEqual([r.hits, r.computed], [0, 1]);
-  assert.equal(fs.statSync(file).size, 8);
+  assert.equal(fs.statSync(file).size, 8 + 32, "two float32 and their SHA-256");
+  assert.deepEqual(lines, [`${file}: 3 bytes, expected 40 (2 float32 and a checksum); recomputing`]);
+});
+
+test("a cache file is trusted only if its length, checksum and finite values prove it", async () => {
+  const cacheDir = tmp();
+  const good = encodeActivation(Float32Array.of(0.5, 2));
+  const nan = Float32Array.of(NaN, 2);
+  const cases: [string, Uint8Array, string | null][] = [
+    ["intact", good, null],
+    ["garbage of the right length", new Uint8Array(good.length).fill(7), "checksum does not match its values"],
+    [
+      "NaN at the right length, old format",
+      new Uint8Array(nan.buffer),
+      "1 activation file(s) written before files carried a checksum were recomputed, e.g. FILE",
+    ],
+    ["NaN with a matching checksum", encodeActivation(nan), "value[0] is NaN"],
+    ["one flipped bit", good.map((v, i) => (i === 0 ? v ^ 1 : v)), "checksum does not match its values"],
+  ];
+  for (const [what, bytes, problem] of cases) {
+    const net = new CountingBackbone();
+    const file = activationFile(cacheDir, "counting", "firstTwo", imageHash(image(4)));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, bytes);
+    const lines: string[] = [];
+    const r = await cachedActivations(net, "firstTwo", [image(4)], { cacheDir, warn: (l) => lines.push(l) });
+    const line = problem?.endsWith("e.g. FILE") ? problem.replace("FILE", file) : `${file}: ${problem}; recomputing`;
+    assert.deepEqual(lines, problem ? [line] : [], what);
+    assert.equal(r.hits, problem ? 0 : 1, what);
+    const expected = problem ? Array.from(image(4).data.slice(0, 2)) : [0.5, 2];
+    assert.deepEqual(Array.from(r.features[0]), expected, what);
+    assert.deepEqual(
+      readCachedActivation(file, 2).features,
+      Float32Array.from(expected),
+      `${what}: the file now proves its values`,
+    );
+  }
+});
+
+test("non-finite activations from the backbone are an error, never cached", async () => {
+  const cacheDir = tmp();
+  const broken = new CountingBackbone();
+  broken.activations = async (images) => images.map(() => Float32Array.of(1, NaN));
+  await assert.rejects(
+    cachedActivations(broken, "firstTwo", [image(5)], { cacheDir }),
+    /counting\/firstTwo: the backbone returned non-finite activations \(value\[1\] is NaN\)/,
+  );
+  assert.equal(fs.existsSync(activationFile(cacheDir, "counting", "firstTwo", imageHash(image(5)))), false);
 });
 
 test("imageHash depends on pixels and dimensions", () => {

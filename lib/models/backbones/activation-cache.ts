@@ -5,14 +5,17 @@
  * by every later run, notebook and profile. Keys hash the pixels actually fed to the
  * network, so a changed crop or resize can never be served a stale entry; the backbone
  * name carries a weights fingerprint where weights are user-supplied.
- * Files are raw little-endian float32, written atomically; a file of the wrong length
- * (e.g. from a different tap shape) is ignored and recomputed.
+ * Files are raw little-endian float32 followed by the SHA-256 of those bytes, written
+ * atomically. A file is used only if its length, checksum and values (all finite) prove it;
+ * otherwise it is recomputed with one line naming the file and why (files from before the
+ * checksum, a different tap shape, damage on disk, NaN written by a broken backbone).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Backbone, RgbImage, tapLayer } from "./backbone";
 import { dataDir, writeFileAtomic } from "../../runtime/paths";
+import { bytesOf, nonFiniteProblem, sha256Hex } from "../../runtime/integrity";
 
 export type ImageSource = RgbImage | (() => Promise<RgbImage>);
 
@@ -34,6 +37,8 @@ export interface ActivationOptions {
   onProgress?: (p: ActivationProgress) => void;
   /** Cache root (default data/activations). */
   cacheDir?: string;
+  /** Where a line goes for each cache file not trusted (default console.warn). */
+  warn?: (line: string) => void;
 }
 
 export interface ActivationResult {
@@ -60,17 +65,41 @@ export function activationFile(root: string, backbone: string, layer: string, ha
   return path.join(root, safe(backbone), safe(layer), `${hash}.f32`);
 }
 
-function readCached(file: string, dim: number): Float32Array | null {
+const CHECKSUM_BYTES = 32;
+
+/** The file's bytes: the features, then their SHA-256. */
+export function encodeActivation(features: Float32Array): Uint8Array {
+  const bytes = bytesOf(features);
+  const out = new Uint8Array(bytes.length + CHECKSUM_BYTES);
+  out.set(bytes);
+  out.set(Buffer.from(sha256Hex(bytes), "hex"), bytes.length);
+  return out;
+}
+
+/** The cached features if the file proves them, else null, with why when a file was there. */
+export function readCachedActivation(
+  file: string,
+  dim: number,
+): { features: Float32Array | null; problem?: string; stale?: boolean } {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
   } catch {
-    return null;
+    return { features: null };
   }
-  if (buf.length !== dim * 4) return null;
+  const want = dim * 4 + CHECKSUM_BYTES;
+  if (buf.length === dim * 4)
+    return { features: null, stale: true, problem: "written before activation files carried a checksum" };
+  if (buf.length !== want)
+    return { features: null, problem: `${buf.length} bytes, expected ${want} (${dim} float32 and a checksum)` };
+  const data = buf.subarray(0, dim * 4);
+  const recorded = buf.subarray(dim * 4).toString("hex");
+  if (sha256Hex(data) !== recorded) return { features: null, problem: "checksum does not match its values" };
   const out = new Float32Array(dim);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
+  new Uint8Array(out.buffer).set(data);
+  const bad = nonFiniteProblem("value", out);
+  if (bad) return { features: null, problem: bad };
+  return { features: out };
 }
 
 /**
@@ -88,6 +117,7 @@ export async function cachedActivations(
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`cachedActivations: batchSize ${batchSize} must be a positive integer`);
   const root = opts.cacheDir ?? dataDir("activations");
+  const warn = opts.warn ?? ((line: string) => console.warn(line));
   const features: Float32Array[] = new Array(images.length);
   const progress: ActivationProgress = {
     backbone: backbone.name,
@@ -99,6 +129,8 @@ export async function cachedActivations(
     computeSeconds: 0,
   };
   let pending: { index: number; file: string; img: RgbImage }[] = [];
+  // Files of the format before checksums are recomputed with one line for all of them.
+  const stale: string[] = [];
 
   const flush = async () => {
     if (pending.length === 0) return;
@@ -114,7 +146,10 @@ export async function cachedActivations(
           `${backbone.name}/${layer}: backbone returned ${out[i].length} values, the tap layer declares ${dim}`,
         );
       }
-      writeFileAtomic(p.file, new Uint8Array(out[i].buffer, out[i].byteOffset, out[i].byteLength));
+      const bad = nonFiniteProblem("value", out[i]);
+      // Never cache (or return) a broken result as if it were features.
+      if (bad) throw new Error(`${backbone.name}/${layer}: the backbone returned non-finite activations (${bad})`);
+      writeFileAtomic(p.file, encodeActivation(out[i]));
       features[p.index] = out[i];
     });
     progress.computed += pending.length;
@@ -127,7 +162,9 @@ export async function cachedActivations(
     const src = images[i];
     const img = typeof src === "function" ? await src() : src;
     const file = activationFile(root, backbone.name, layer, imageHash(img));
-    const hit = readCached(file, dim);
+    const { features: hit, problem, stale: old } = readCachedActivation(file, dim);
+    if (old) stale.push(file);
+    else if (problem) warn(`${file}: ${problem}; recomputing`);
     if (hit) {
       features[i] = hit;
       progress.hits++;
@@ -138,6 +175,10 @@ export async function cachedActivations(
     if (pending.length >= batchSize) await flush();
   }
   await flush();
+  if (stale.length > 0)
+    warn(
+      `${stale.length} activation file(s) written before files carried a checksum were recomputed, e.g. ${stale[0]}`,
+    );
   opts.onProgress?.({ ...progress });
   return { features, dim, hits: progress.hits, computed: progress.computed, computeSeconds: progress.computeSeconds };
 }
