@@ -110,7 +110,7 @@ export async function digitRun(
     const fs = await import("fs");
     fs.rmSync(weightsCacheFile(name), { force: true });
   }
-  const w = await cachedWeights(name, key, train);
+  const w = await cachedWeights(name, key, train, { W: CLASSES * PIXELS, b: CLASSES });
   const info = w.info as {
     iterations: number;
     stoppedBy: SoftmaxTrainResult["stoppedBy"];
