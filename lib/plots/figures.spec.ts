@@ -11,6 +11,7 @@ import {
   renderPng,
   showFigure,
   weightImages,
+  scaleColour,
 } from "./figures";
 import { closeBrowser, pngSize } from "./render";
 import { sampleFigures } from "../../scripts/bench-figures";
@@ -86,6 +87,24 @@ test("showFigure sends one output with plotly JSON, PNG and text, and no HTML", 
   assert.match(data["text/plain"], /Learning curves.*train, validation, test/);
 });
 
+test("scaleColour interpolates between stops", () => {
+  const scale = [
+    [0, "#000000"],
+    [0.5, "#ff0000"],
+    [1, "#ffffff"],
+  ];
+  const cases: [number, number[]][] = [
+    [0, [0, 0, 0]],
+    [0.25, [128, 0, 0]],
+    [0.5, [255, 0, 0]],
+    [0.75, [255, 128, 128]],
+    [1, [255, 255, 255]],
+    [-1, [0, 0, 0]],
+    [2, [255, 255, 255]],
+  ];
+  for (const [t, rgb] of cases) assert.deepEqual(scaleColour(scale, t), rgb, String(t));
+});
+
 test("builders: content of the specs", () => {
   const w = weightImages({
     images: [
@@ -96,9 +115,19 @@ test("builders: content of the specs", () => {
     height: 2,
     titles: ["a", "b"],
   });
-  assert.equal(w.data.length, 1);
-  assert.deepEqual([w.data[0].zmin, w.data[0].zmax, w.data[0].zmid], [-2, 2, 0]);
-  assert.deepEqual(w.data[0].z[0].slice(0, 2), [-2, 0]);
+  // One image trace (the panels as one PNG), and a transparent heatmap carrying the colour bar.
+  assert.deepEqual(
+    w.data.map((t: any) => t.type),
+    ["image", "heatmap"],
+  );
+  assert.deepEqual([w.data[1].zmin, w.data[1].zmax, w.data[1].zmid, w.data[1].opacity], [-2, 2, 0, 0]);
+  const wPng = PNG.sync.read(Buffer.from(w.data[0].source.replace("data:image/png;base64,", ""), "base64"));
+  const wTile = w.layout.xaxis.range[1] + 0.5;
+  assert.deepEqual([wPng.width, wPng.height], [wTile, w.layout.yaxis.range[0] + 0.5]);
+  // First row of the first panel: -2 (the scale's blue end, #2166ac) and 0 (its white middle, #f7f7f7).
+  assert.deepEqual([...wPng.data.subarray(0, 8)], [33, 102, 172, 255, 247, 247, 247, 255]);
+  // The gap after the first panel is white.
+  assert.deepEqual([...wPng.data.subarray(8, 11)], [255, 255, 255]);
   assert.deepEqual(
     w.layout.annotations.map((a: any) => a.text),
     ["a", "b"],
@@ -115,6 +144,12 @@ test("builders: content of the specs", () => {
   assert.deepEqual(pngSize(png), { width: 2, height: 1 });
   // Decoded pixels (pngjs reads back RGBA): 0, 0.5, 1 and 0.25, 0.5, 0.75 scaled to 0..255.
   assert.deepEqual([...PNG.sync.read(png).data], [0, 128, 255, 255, 64, 128, 191, 255]);
+  const grey = imageGrid({ images: [[0, 0.5, 1, 0.2]], width: 2, height: 2, cols: 1 });
+  const greyPng = PNG.sync.read(Buffer.from(grey.data[0].source.replace("data:image/png;base64,", ""), "base64"));
+  assert.deepEqual(
+    [...greyPng.data].filter((_, i) => i % 4 === 0),
+    [0, 128, 255, 51],
+  );
   const c = contourPaths({
     title: "c",
     xTitle: "x",

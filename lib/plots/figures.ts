@@ -11,6 +11,7 @@
 import { displayBundle } from "../runtime/display";
 import { PNG } from "pngjs";
 import { BrowserMissingError, renderPlotlyPng } from "./render";
+import { palettePng } from "./png";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
@@ -359,15 +360,52 @@ function titleAnnotations(titles: string[], w: number, origin: Tiling["origin"])
   });
 }
 
-/** Tiled matrix of grey values with null between panels (plotly leaves nulls transparent). */
-function tiledGrey(images: Numbers[], w: number, h: number, t: Tiling, digits: number): (number | null)[][] {
-  const z: (number | null)[][] = Array.from({ length: t.totalH }, () => new Array(t.totalW).fill(null));
+/**
+ * The panels tiled into one picture, `channels` bytes per pixel, gaps white (the page's
+ * colour); `pixel(img, i, out)` writes image pixel i's bytes. A grid travels as this one
+ * PNG (a plotly image trace's `source`): a matrix of numbers for plotly's heatmap stored
+ * one number per line in the notebook (1.7 MB for Figure 1's hundred digits).
+ */
+function tiledPng(
+  images: Numbers[],
+  w: number,
+  h: number,
+  t: Tiling,
+  channels: 1 | 3,
+  pixel: (img: Numbers, i: number, out: Uint8Array, at: number) => void,
+): string {
+  const bytes = new Uint8Array(t.totalW * t.totalH * channels).fill(255);
   images.forEach((img, k) => {
     const [x0, y0] = t.origin(k);
     for (let r = 0; r < h; r++)
-      for (let c = 0; c < w; c++) z[y0 + r][x0 + c] = Number(img[r * w + c].toPrecision(digits));
+      for (let c = 0; c < w; c++) pixel(img, r * w + c, bytes, ((y0 + r) * t.totalW + x0 + c) * channels);
   });
-  return z;
+  const colorType = channels === 1 ? 0 : 2;
+  const options = { colorType, inputColorType: colorType, inputHasAlpha: false, deflateLevel: 9 } as const;
+  const png = new PNG({ width: t.totalW, height: t.totalH, ...options });
+  png.data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return `data:image/png;base64,${PNG.sync.write(png, options).toString("base64")}`;
+}
+
+/** An image trace showing a tiled PNG with its top-left pixel at (0, 0), one axis unit per pixel. */
+function imageTrace(name: string, source: string, hovertemplate: string): any {
+  return { type: "image", name, source, x0: 0, y0: 0, dx: 1, dy: 1, hovertemplate };
+}
+
+/** The colour of `t` in [0, 1] on a plotly colour scale of [position, "#rrggbb"] stops, interpolated in RGB as plotly does. */
+export function scaleColour(scale: (string | number)[][], t: number): [number, number, number] {
+  const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const x = Math.min(1, Math.max(0, t));
+  for (let k = 1; k < scale.length; k++) {
+    const [p0, c0] = scale[k - 1] as [number, string];
+    const [p1, c1] = scale[k] as [number, string];
+    if (x <= p1 || k === scale.length - 1) {
+      const f = p1 === p0 ? 0 : (x - p0) / (p1 - p0);
+      const [a, b] = [rgb(c0), rgb(c1)];
+      return [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * f)) as [number, number, number];
+    }
+  }
+  throw new Error(`scaleColour: empty colour scale`);
 }
 
 function checkImages(fn: string, images: Numbers[], w: number, h: number, channels: number, titles?: string[]): void {
@@ -416,21 +454,25 @@ export function weightImages(spec: WeightImagesSpec): Figure {
   if (limit === 0) limit = 1;
   const t = tile(n, cols, w, h, { titled: !!titles, title: spec.title, colorbar: true });
   if (titles) t.layout.annotations = titleAnnotations(titles, w, t.origin);
-  const data = [
-    {
-      type: "heatmap",
-      name: "weights",
-      z: tiledGrey(images, w, h, t, 4),
-      zmin: -limit,
-      zmax: limit,
-      zmid: 0,
-      colorscale: DIVERGING,
-      hoverongaps: false,
-      colorbar: { thickness: 14, len: 0.9, outlinewidth: 0, title: { text: "weight", side: "top" } },
-      hovertemplate: "%{z:.4f}<extra></extra>",
-    },
-  ];
-  return { data, layout: t.layout };
+  const source = tiledPng(images, w, h, t, 3, (img, i, out, at) =>
+    out.set(scaleColour(DIVERGING, (img[i] / limit + 1) / 2), at),
+  );
+  // The colour bar belongs to a heatmap: a two-cell one under the first panel, drawn fully transparent.
+  const colourBar = {
+    type: "heatmap",
+    name: "colour scale",
+    z: [[-limit, limit]],
+    x: [0, 1],
+    y: [0, 0],
+    zmin: -limit,
+    zmax: limit,
+    zmid: 0,
+    colorscale: DIVERGING,
+    opacity: 0,
+    hoverinfo: "skip",
+    colorbar: { thickness: 14, len: 0.9, outlinewidth: 0, title: { text: "weight", side: "top" } },
+  };
+  return { data: [imageTrace("weights", source, "%{color}<extra></extra>"), colourBar], layout: t.layout };
 }
 
 export interface ImageGridSpec {
@@ -461,41 +503,14 @@ export function imageGrid(spec: ImageGridSpec): Figure {
   const cols = Math.min(Math.floor(spec.cols), images.length);
   const t = tile(images.length, cols, w, h, { titled: !!titles, title: spec.title, colorbar: false });
   if (titles) t.layout.annotations = titleAnnotations(titles, w, t.origin);
-  if (channels === 1) {
-    const data = [
-      {
-        type: "heatmap",
-        name: "images",
-        z: tiledGrey(images, w, h, t, 3),
-        zmin: 0,
-        zmax: 1,
-        colorscale: [
-          [0, "black"],
-          [1, "white"],
-        ],
-        showscale: false,
-        hoverongaps: false,
-        hovertemplate: "%{z:.3f}<extra></extra>",
-      },
-    ];
-    return { data, layout: t.layout };
-  }
-  // RGB: one image trace whose source is a PNG of the tiled images; gaps are white, the page colour.
-  const rgb = new Uint8Array(t.totalW * t.totalH * 3).fill(255);
-  images.forEach((img, k) => {
-    const [x0, y0] = t.origin(k);
-    for (let r = 0; r < h; r++) {
-      for (let i = 0; i < w * 3; i++) rgb[((y0 + r) * t.totalW + x0) * 3 + i] = Math.round(img[r * w * 3 + i] * 255);
-    }
-  });
-  // plotly's image trace draws a PNG `source` far faster than a nested [r, g, b] array, and stores smaller.
-  const png = new PNG({ width: t.totalW, height: t.totalH, colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-  const source = `data:image/png;base64,${PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }).toString("base64")}`;
-  return {
-    data: [{ type: "image", name: "images", source, hovertemplate: "%{color}<extra></extra>" }],
-    layout: t.layout,
-  };
+  const source =
+    channels === 1
+      ? tiledPng(images, w, h, t, 1, (img, i, out, at) => (out[at] = Math.round(img[i] * 255)))
+      : tiledPng(images, w, h, t, 3, (img, i, out, at) => {
+          for (let c = 0; c < 3; c++) out[at + c] = Math.round(img[i * 3 + c] * 255);
+        });
+  // plotly's image trace draws a PNG `source` far faster than a nested array of numbers, and stores smaller.
+  return { data: [imageTrace("images", source, "%{color}<extra></extra>")], layout: t.layout };
 }
 
 // ---------------------------------------------------------------- contour + trajectories
@@ -567,7 +582,8 @@ export function contourPaths(spec: ContourPathsSpec): Figure {
         p.points.map((pt) => pt[1]),
         7,
       ),
-      line: { color: colour, width: 2 },
+      // Paths that run on top of each other stay apart by line style as well as colour.
+      line: { color: colour, width: 2, dash: DASH_CYCLE[k % DASH_CYCLE.length] },
       marker: {
         color: colour,
         // Arrows point along the step that arrives at each point. The first point has no
@@ -652,7 +668,8 @@ export async function showFigure(fig: Figure, opts: ShowOptions = {}): Promise<v
   const size = figureSize(fig, opts);
   let png: Buffer | null = null;
   try {
-    png = await renderPng(fig, opts);
+    // Stored in the notebook: a palette PNG at the size shown, a third of Chromium's RGBA bytes.
+    png = palettePng(await renderPng(fig, opts));
   } catch (e) {
     if (!(e instanceof BrowserMissingError)) throw e;
     if (!warned) {
