@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../runtime/backend";
 import { Random } from "../../runtime/random";
 import {
+  chooseMlpEngine,
   mlpAccuracy,
+  MlpDivergenceError,
   Activation,
   initWeights,
   lossAndGradients,
@@ -115,4 +117,41 @@ test("bad inputs are named", () => {
     () => weightsFromJson(JSON.stringify({ ...JSON.parse(weightsToJson(w)), W2: [1] }), "m.json"),
     /m.json: W2 has 1 values, expected 4/,
   );
+});
+
+test("a diverging configuration stops with MlpDivergenceError naming configuration, epoch and rate, on both engines", () => {
+  const train = blobs(60, 3);
+  const cfg = { hidden: 6, activation: "relu" as const, learningRate: 1e30, batchSize: 10, epochs: 20, seed: 1 };
+  for (const engine of ["tfjs", "kernel"] as const) {
+    if (engine === "kernel" && chooseMlpEngine("auto", 3).engine !== "kernel") continue; // kernel not built here
+    assert.throws(
+      () => trainMlp(train, train, cfg, { outputs: 3, engine }),
+      (e: unknown) =>
+        e instanceof MlpDivergenceError &&
+        e.epoch >= 1 &&
+        e.epoch < 20 &&
+        /6 hidden relu, batch 10, learning rate 1e\+30 diverged at epoch \d+: .*(loss|weight).*Lower the learning rate/.test(
+          e.message,
+        ),
+      engine,
+    );
+  }
+  for (const learningRate of [0, -1e-3, NaN, Infinity])
+    assert.throws(
+      () => trainMlp(train, train, { ...cfg, learningRate }, { outputs: 3 }),
+      /learningRate must be a positive finite number/,
+    );
+});
+
+test("non-finite weights are never serialised, and damaged files are named", () => {
+  const w = initWeights(3, 2, 2, "relu", 0);
+  const nan = { ...w, W2: Float32Array.of(1, NaN, 3, 4) };
+  assert.throws(() => weightsToJson(nan, "m.json"), /m.json: not saved, W2\[1\] is NaN/);
+  const text = weightsToJson(w);
+  const cases: [string, RegExp][] = [
+    [text.slice(0, text.length - 5), /m.json: not valid JSON \(.*\); the file is damaged or was cut short/],
+    [JSON.stringify({ ...JSON.parse(text), b1: [0, null] }), /m.json: b1\[1\] is null, not a finite number/],
+    [JSON.stringify({ ...JSON.parse(text), W1: [1, 2, 3, 4, 5, "x"] }), /m.json: W1\[5\] is "x", not a finite number/],
+  ];
+  for (const [damaged, message] of cases) assert.throws(() => weightsFromJson(damaged, "m.json"), message);
 });

@@ -51,6 +51,26 @@ export function activationSlope(activation: Activation): number {
 
 export type Activation = "relu" | "leaky_relu";
 
+/**
+ * Training stopped because the loss or a weight stopped being finite: it names the
+ * configuration, the epoch and the learning rate, as trainSoftmax's DivergenceError does.
+ * Both engines throw it, so a caller (the grid search) can record the configuration as
+ * diverged instead of ranking NaN.
+ */
+export class MlpDivergenceError extends Error {
+  constructor(
+    readonly config: MlpConfig,
+    readonly epoch: number,
+    readonly reason: string,
+  ) {
+    super(
+      `trainMlp: ${config.hidden} hidden ${config.activation}, batch ${config.batchSize}, learning rate ${config.learningRate} ` +
+        `diverged at epoch ${epoch}: ${reason}. Lower the learning rate.`,
+    );
+    this.name = "MlpDivergenceError";
+  }
+}
+
 export interface MlpConfig {
   hidden: number;
   activation: Activation;
@@ -254,7 +274,8 @@ export function trainMlp(
   for (const [k, v] of Object.entries({ hidden: cfg.hidden, batchSize: cfg.batchSize, epochs: cfg.epochs })) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`trainMlp: ${k} must be a positive integer, got ${v}`);
   }
-  if (!(cfg.learningRate > 0)) throw new Error(`trainMlp: learningRate must be positive, got ${cfg.learningRate}`);
+  if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate)))
+    throw new Error(`trainMlp: learningRate must be a positive finite number, got ${cfg.learningRate}`);
   if (cfg.activation !== "relu" && cfg.activation !== "leaky_relu")
     throw new Error(`trainMlp: activation must be relu or leaky_relu, got ${cfg.activation}`);
   for (let i = 0; i < N; i++)
@@ -301,6 +322,17 @@ export function trainMlp(
   });
   const curve: CurvePoint[] = [];
   let step = 0;
+  /** Summed batch losses of the current epoch (a tensor, read once per epoch). */
+  let epochLoss: tf.Scalar = tf.scalar(0);
+  /** The loss, then every parameter, must be finite after each epoch. */
+  const checkEpoch = (epoch: number) => {
+    const loss = epochLoss.dataSync()[0];
+    if (!Number.isFinite(loss)) throw new MlpDivergenceError(cfg, epoch, `the training loss became ${loss}`);
+    for (const k of names) {
+      const finite = tf.tidy(() => tf.all(tf.isFinite(params[k])).dataSync()[0]);
+      if (!finite) throw new MlpDivergenceError(cfg, epoch, `a weight in ${k} became NaN or infinite`);
+    }
+  };
 
   const adamStep = (grads: Record<Name, tf.Tensor>) => {
     step++;
@@ -331,12 +363,19 @@ export function trainMlp(
           batchX.set(train.x.subarray(r * D, (r + 1) * D), b * D);
           batchY[b * outputs + train.labels[r]] = 1;
         }
-        tf.tidy(() => {
+        const before = epochLoss;
+        epochLoss = tf.tidy(() => {
           const X = tf.tensor2d(batchX.subarray(0, B * D), [B, D]);
           const Y = tf.tensor2d(batchY.subarray(0, B * outputs), [B, outputs]);
-          adamStep(backward(params, X, Y, cfg.activation).grads);
+          const r = backward(params, X, Y, cfg.activation, true);
+          adamStep(r.grads);
+          return tf.add(before, r.loss!) as tf.Scalar;
         });
+        before.dispose();
       }
+      checkEpoch(epoch);
+      epochLoss.dispose();
+      epochLoss = tf.scalar(0);
       const every = opts.curveEvery ?? 0;
       if ((every > 0 && epoch % every === 0) || epoch === cfg.epochs) {
         const w = snapshot();
@@ -355,6 +394,7 @@ export function trainMlp(
       engine: "tfjs",
     };
   } finally {
+    epochLoss.dispose();
     for (const k of names) {
       params[k].dispose();
       m[k].dispose();
@@ -388,10 +428,7 @@ function trainOnKernel(
     },
   );
   const out = r.outcomes[0];
-  if (out.diverged)
-    throw new Error(
-      `trainMlp: ${cfg.hidden} hidden ${cfg.activation}, batch ${cfg.batchSize}, learning rate ${cfg.learningRate} diverged at epoch ${out.diverged.epoch}: ${out.diverged.reason}`,
-    );
+  if (out.diverged) throw new MlpDivergenceError(cfg, out.diverged.epoch, out.diverged.reason);
   const last = out.curve[out.curve.length - 1];
   return {
     weights: { ...out.snapshots.get(cfg.epochs)!, activation: cfg.activation },
@@ -404,8 +441,17 @@ function trainOnKernel(
   };
 }
 
-/** Weights as JSON-safe plain arrays, and back (with shape checks naming what is wrong). */
-export function weightsToJson(w: MlpWeights): string {
+const WEIGHT_ARRAYS = ["W1", "b1", "W2", "b2"] as const;
+
+/**
+ * Weights as JSON-safe plain arrays, and back (with shape and value checks naming what is
+ * wrong). Non-finite weights are refused: JSON would write them as null, which reads back as 0.
+ */
+export function weightsToJson(w: MlpWeights, where = "weights"): string {
+  for (const name of WEIGHT_ARRAYS) {
+    const i = w[name].findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw new Error(`${where}: not saved, ${name}[${i}] is ${w[name][i]}`);
+  }
   return JSON.stringify({
     ...w,
     W1: Array.from(w.W1),
@@ -416,7 +462,19 @@ export function weightsToJson(w: MlpWeights): string {
 }
 
 export function weightsFromJson(text: string, where = "weights"): MlpWeights {
-  const o = JSON.parse(text);
+  let o;
+  try {
+    o = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${where}: not valid JSON (${(e as Error).message}); the file is damaged or was cut short`, {
+      cause: e,
+    });
+  }
+  for (const name of WEIGHT_ARRAYS) {
+    const a: unknown[] = Array.isArray(o?.[name]) ? o[name] : [];
+    const i = a.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
+    if (i >= 0) throw new Error(`${where}: ${name}[${i}] is ${JSON.stringify(a[i])}, not a finite number`);
+  }
   const w: MlpWeights = {
     ...o,
     W1: Float32Array.from(o.W1 ?? []),
