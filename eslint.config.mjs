@@ -5,15 +5,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: [
-      "**/dist/**",
-      "node_modules/**",
-      "build/**",
-      "data/**",
-      ".venv/**",
-      ".jupyter/**",
-      "jupyter/nbextension/**",
-    ],
+    ignores: ["**/dist/**", "node_modules/**", "build/**", "data/**", ".venv/**", ".jupyter/**"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,37 +1,39 @@
 #!/usr/bin/env bash
-# Starts Jupyter on the notebooks with the project-local kernelspec, nbextension and config
-# (.jupyter/, made by scripts/setup-jupyter.sh). Usage: jupyter/start.sh notebook|lab [args...]
+# `npm run lab` (JupyterLab) and `npm run jupyter` (Notebook 7): starts the server from the
+# project's Python environment (.venv, made by scripts/install.sh) on the notebooks/ folder,
+# listening on loopback only, with token authentication (Jupyter's default: the URL with the
+# token is printed), and with the project's tslab kernel and config (.jupyter/, made by
+# scripts/setup-jupyter.sh). Extra arguments go to Jupyter: `npm run lab -- --port=8890`.
+#
+# The server replaces this shell (exec), so Ctrl-C in the terminal and a SIGTERM that npm
+# forwards to its script both reach Jupyter itself, which then shuts its kernels down.
+# Usage: jupyter/start.sh lab|notebook [jupyter args...]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-app="${1:-notebook}"
+app="${1:-lab}"
 shift || true
-if ! command -v jupyter >/dev/null 2>&1; then
-  echo "jupyter is not installed: run bash scripts/install.sh, or sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient" >&2
-  exit 1
-fi
-[ -f "$root/.jupyter/share/jupyter/kernels/tslab/kernel.json" ] || bash "$root/scripts/setup-jupyter.sh"
-# Jupyter refuses to run as root unless told to (containers and CI machines run as root).
-if [ "$(id -u)" -eq 0 ]; then set -- --allow-root "$@"; fi
-export JUPYTER_PATH="$root/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-export JUPYTER_CONFIG_PATH="$root/.jupyter/etc/jupyter${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
 case "$app" in
-  notebook)
-    exec jupyter notebook --notebook-dir="$root/notebooks" "$@"
-    ;;
-  lab)
-    if ! jupyter lab --version >/dev/null 2>&1; then
-      cat >&2 <<MSG
-JupyterLab is not installed (Debian has no package for it). Install it with pip, together
-with plotly's JupyterLab renderer for the interactive figures:
-    python3 -m pip install --user jupyterlab plotly
-then run \`npm run lab\` again. Classic Notebook works now: \`npm run jupyter\`.
-MSG
-      exit 1
-    fi
-    exec jupyter lab --notebook-dir="$root/notebooks" "$@"
-    ;;
+  lab) name="JupyterLab" ;;
+  notebook) name="Jupyter Notebook 7" ;;
   *)
-    echo "usage: jupyter/start.sh notebook|lab [jupyter args...]" >&2
+    echo "usage: jupyter/start.sh lab|notebook [jupyter args...]" >&2
     exit 2
     ;;
 esac
+
+server="$root/.venv/bin/jupyter-$app"
+if [ ! -x "$server" ]; then
+  echo "$name is not installed: $server is missing. Run bash scripts/install.sh (it makes the project's Python environment .venv from jupyter/requirements.txt), then npm run ${app/notebook/jupyter} again." >&2
+  exit 1
+fi
+kernelspec="$root/.jupyter/share/jupyter/kernels/tslab/kernel.json"
+# (Re-)register the kernel when it is missing or points into another checkout.
+if ! grep -qF "\"$root/scripts/tslab-kernel\"" "$kernelspec" 2>/dev/null; then
+  bash "$root/scripts/setup-jupyter.sh"
+fi
+
+export JUPYTER_PATH="$root/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+export JUPYTER_CONFIG_PATH="$root/.jupyter/etc/jupyter${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
+# Jupyter refuses to run as root unless told to (containers and CI machines run as root).
+if [ "$(id -u)" -eq 0 ]; then set -- --allow-root "$@"; fi
+exec "$server" --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$root/notebooks" "$@"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a Debian 12 machine with Node 20:
-# system packages (headless Chromium for figures and PDFs, Jupyter Notebook and nbconvert
-# for the tslab kernel, poppler for PDF checks, numpy for the reference benchmark, clang
-# and lld for the WebAssembly training kernel), the
-# npm dependencies from the lock file, the lib build, and the project-local Jupyter setup.
+# system packages (headless Chromium for figures, PDFs and the browser tests; XeLaTeX and
+# pandoc for nbconvert's PDF export, which JupyterLab's File > Save and Export Notebook As >
+# PDF runs; poppler for PDF checks; python3-venv for the project's Python environment; numpy
+# for the reference benchmark; clang and lld for the WebAssembly training kernel), the npm
+# dependencies from the lock file, the Python environment .venv (JupyterLab, Notebook 7,
+# nbconvert, plotly), the lib build, and the tslab kernel registered in .jupyter/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=(chromium jupyter-notebook jupyter-nbconvert python3-nbclient python3-numpy python3-venv poppler-utils clang lld)
+APT_PACKAGES=(chromium python3-numpy python3-venv poppler-utils clang lld
+  texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

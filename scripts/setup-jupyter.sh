@@ -1,36 +1,29 @@
 #!/usr/bin/env bash
-# Installs the project's Jupyter pieces into the project-local prefix .jupyter/ (git-ignored):
-#  - the tslab kernelspec "tslab", launched through scripts/tslab-kernel (rebuilds lib/ first);
-#  - the classic-Notebook nbextension plotly-mime (renders plotly figures, plotly.js served locally);
-#  - an nbconfig enabling it.
-# Use with: JUPYTER_PATH=$root/.jupyter/share/jupyter JUPYTER_CONFIG_PATH=$root/.jupyter/etc/jupyter
-# (npm run jupyter / npm run lab set these). Idempotent.
+# Registers the tslab kernelspec "tslab" (TypeScript) in the project-local prefix .jupyter/
+# (git-ignored), launched through scripts/tslab-kernel (which rebuilds lib/ first) and run
+# under the project's Python environment .venv (made by scripts/install.sh). Nothing goes
+# into the home directory. Jupyter finds the kernel with
+#   JUPYTER_PATH=$root/.jupyter/share/jupyter
+# which `npm run lab` and `npm run jupyter` set (README: "The kernel elsewhere"). Idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="$root/.jupyter"
-share="$prefix/share/jupyter"
-etc="$prefix/etc/jupyter"
+python="$root/.venv/bin/python"
 
-if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c "import jupyter_client" 2>/dev/null; then
-  echo "setup-jupyter: /usr/bin/python3 has no Jupyter. Install it: sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient" >&2
+if [ ! -x "$python" ] || ! "$python" -c "import jupyter_client" 2>/dev/null; then
+  echo "setup-jupyter: the project's Python environment has no Jupyter ($python): run bash scripts/install.sh" >&2
+  exit 1
+fi
+if [ ! -x "$root/node_modules/.bin/tslab" ]; then
+  echo "setup-jupyter: tslab is not installed ($root/node_modules/.bin/tslab): run bash scripts/install.sh" >&2
   exit 1
 fi
 
 "$root/node_modules/.bin/tsc" -b "$root/lib"
-"$root/node_modules/.bin/tslab" install --python=/usr/bin/python3 --binary="$root/scripts/tslab-kernel" --prefix="$prefix" >/dev/null
+"$root/node_modules/.bin/tslab" install --python="$python" --binary="$root/scripts/tslab-kernel" --prefix="$prefix" >/dev/null
 
-ext="$share/nbextensions/plotly-mime"
-mkdir -p "$ext"
-cp "$root/jupyter/nbextension/plotly-mime/main.js" "$ext/main.js"
-cp "$root/node_modules/plotly.js-dist-min/plotly.min.js" "$ext/plotly.min.js"
+# Left over from the classic Notebook 6.4 setup (its plotly nbextension and the nbconfig
+# enabling it); JupyterLab and Notebook 7 render plotly through plotly's own extension.
+rm -rf "$prefix/share/jupyter/nbextensions" "$prefix/etc/jupyter/nbconfig"
 
-mkdir -p "$etc/nbconfig"
-cat > "$etc/nbconfig/notebook.json" <<JSON
-{
-  "load_extensions": {
-    "plotly-mime/main": true
-  }
-}
-JSON
-
-echo "setup-jupyter: kernelspec tslab, nbextension plotly-mime and nbconfig installed under $prefix"
+echo "setup-jupyter: kernelspec tslab installed under $prefix/share/jupyter/kernels"

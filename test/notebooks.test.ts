@@ -1,6 +1,6 @@
 /**
  * Every notebook executed headless in the quick profile, each in its own process, plus one
- * notebook through Jupyter's own `jupyter nbconvert --execute` with the tslab kernel.
+ * notebook through Jupyter's own `jupyter nbconvert --execute` (the project's .venv) with the tslab kernel.
  * Quick outputs go to build/quick/ and must leave the committed notebooks untouched.
  */
 import { test } from "node:test";
@@ -59,7 +59,7 @@ test("notebook 01 through jupyter nbconvert --execute with the tslab kernel", { 
     JUPYTER_PATH: path.join(root, ".jupyter", "share", "jupyter"),
   };
   const r = spawnSync(
-    "jupyter",
+    path.join(root, ".venv", "bin", "jupyter"),
     [
       "nbconvert",
       "--to",
@@ -76,7 +76,7 @@ test("notebook 01 through jupyter nbconvert --execute with the tslab kernel", { 
   assert.equal(
     r.error,
     undefined,
-    `jupyter could not be started (${r.error?.message}); install it: apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient`,
+    `the project's jupyter could not be started (${r.error?.message}); make .venv with bash scripts/install.sh`,
   );
   assert.equal(r.status, 0, r.stderr.slice(-4000));
   const outputs = outputsOf(path.join(outDir, "01-mnist.ipynb"));
