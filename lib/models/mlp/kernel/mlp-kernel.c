@@ -99,59 +99,77 @@ INLINE float sum4(v128_t a) {
 }
 
 /*
- * Z1[r][j0 .. j0 + 4Q) = b1 + sum_p X[rows[r]][p] W1[p][j0 ..], for R <= 3 batch rows: a
- * block of R x Q sums in registers, one pass over d inputs, each weight vector loaded once
- * for the R rows.
+ * Register blocks: FR batch rows x FQ vectors of hidden columns in the forward pass, BP
+ * inputs x BQ vectors in the backward one. Wasm SIMD on x86-64 has 16 registers; a block
+ * plus its operands must fit in them or the compiled code spills every iteration.
  */
-INLINE void forward_block(const float *x0, const float *x1, const float *x2, int R, int Q, int d, const float *W1,
-                          int hw, int j0, const float *b1, float *z0, float *z1, float *z2) {
-  v128_t a0[4], a1[4], a2[4];
-  for (int q = 0; q < Q; q++) a0[q] = a1[q] = a2[q] = SPLAT(0.0f);
+#ifndef FR
+#define FR 4
+#endif
+#ifndef FQ
+#define FQ 2
+#endif
+#ifndef BP
+#define BP 4
+#endif
+#ifndef BQ
+#define BQ 2
+#endif
+
+/*
+ * Z1[r][j0 .. j0 + 4Q) = b1 + sum_p X[rows[r]][p] W1[p][j0 ..] for R <= FR batch rows x[r]:
+ * R x Q sums in registers over one pass of the d inputs, each weight vector loaded once for
+ * the R rows. Each sum adds its terms in input order whatever the block, so a column's
+ * result does not depend on which variants train beside it.
+ */
+INLINE void forward_block(const float *const *x, int R, int Q, int d, const float *W1, int hw, int j0,
+                          const float *b1, float *const *z) {
+  v128_t a[FR][FQ];
+  for (int r = 0; r < R; r++)
+    for (int q = 0; q < Q; q++) a[r][q] = SPLAT(0.0f);
   const float *w = W1 + j0;
   for (int p = 0; p < d; p++, w += hw) {
-    v128_t wv[4];
+    v128_t wv[FQ];
     for (int q = 0; q < Q; q++) wv[q] = LOAD(w + 4 * q);
-    const v128_t s0 = LOAD_SPLAT(x0 + p);
-    for (int q = 0; q < Q; q++) a0[q] = ADD(a0[q], MUL(s0, wv[q]));
-    if (R > 1) {
-      const v128_t s1 = LOAD_SPLAT(x1 + p);
-      for (int q = 0; q < Q; q++) a1[q] = ADD(a1[q], MUL(s1, wv[q]));
-    }
-    if (R > 2) {
-      const v128_t s2 = LOAD_SPLAT(x2 + p);
-      for (int q = 0; q < Q; q++) a2[q] = ADD(a2[q], MUL(s2, wv[q]));
+    for (int r = 0; r < R; r++) {
+      const v128_t s = LOAD_SPLAT(x[r] + p);
+      for (int q = 0; q < Q; q++) a[r][q] = ADD(a[r][q], MUL(s, wv[q]));
     }
   }
   for (int q = 0; q < Q; q++) {
     const v128_t b = LOAD(b1 + j0 + 4 * q);
-    STORE(z0 + j0 + 4 * q, ADD(a0[q], b));
-    if (R > 1) STORE(z1 + j0 + 4 * q, ADD(a1[q], b));
-    if (R > 2) STORE(z2 + j0 + 4 * q, ADD(a2[q], b));
+    for (int r = 0; r < R; r++) STORE(z[r] + j0 + 4 * q, ADD(a[r][q], b));
   }
 }
 
-INLINE void forward_rows(const float *x0, const float *x1, const float *x2, int R, int d, const float *W1, int hw,
-                         const float *b1, float *z0, float *z1, float *z2) {
+INLINE void forward_rows(const float *const *x, int R, int d, const float *W1, int hw, const float *b1,
+                         float *const *z) {
   int j0 = 0;
-  for (; j0 + 16 <= hw; j0 += 16) forward_block(x0, x1, x2, R, 4, d, W1, hw, j0, b1, z0, z1, z2);
-  switch ((hw - j0) / 4) {
-    case 3: forward_block(x0, x1, x2, R, 3, d, W1, hw, j0, b1, z0, z1, z2); break;
-    case 2: forward_block(x0, x1, x2, R, 2, d, W1, hw, j0, b1, z0, z1, z2); break;
-    case 1: forward_block(x0, x1, x2, R, 1, d, W1, hw, j0, b1, z0, z1, z2); break;
-  }
+  for (; j0 + 4 * FQ <= hw; j0 += 4 * FQ) forward_block(x, R, FQ, d, W1, hw, j0, b1, z);
+  for (; j0 < hw; j0 += 4) forward_block(x, R, 1, d, W1, hw, j0, b1, z);
 }
 
 /* The first layer's outputs before the activation, Z1 (n x hw), for rows X + rows[r] * d. */
 void mlp_forward(int n, const int32_t *rows, const float *X, int d, const float *W1, const float *b1, int hw,
                  float *Z1) {
-  int r = 0;
-  for (; r + 3 <= n; r += 3)
-    forward_rows(X + rows[r] * d, X + rows[r + 1] * d, X + rows[r + 2] * d, 3, d, W1, hw, b1, Z1 + r * hw,
-                 Z1 + (r + 1) * hw, Z1 + (r + 2) * hw);
-  if (n - r == 2)
-    forward_rows(X + rows[r] * d, X + rows[r + 1] * d, 0, 2, d, W1, hw, b1, Z1 + r * hw, Z1 + (r + 1) * hw, 0);
-  else if (n - r == 1)
-    forward_rows(X + rows[r] * d, 0, 0, 1, d, W1, hw, b1, Z1 + r * hw, 0, 0);
+  for (int r0 = 0; r0 < n; r0 += FR) {
+    const float *x[FR];
+    float *z[FR];
+    const int R = n - r0 < FR ? n - r0 : FR;
+    for (int r = 0; r < R; r++) {
+      x[r] = X + rows[r0 + r] * d;
+      z[r] = Z1 + (r0 + r) * hw;
+    }
+    /* One specialisation per block height, so the block lives in registers. */
+    switch (R) {
+#if FR >= 4
+      case 4: forward_rows(x, 4, d, W1, hw, b1, z); break;
+#endif
+      case 3: forward_rows(x, 3, d, W1, hw, b1, z); break;
+      case 2: forward_rows(x, 2, d, W1, hw, b1, z); break;
+      default: forward_rows(x, 1, d, W1, hw, b1, z); break;
+    }
+  }
 }
 
 /* The activation, lane by lane: z where z > 0, else slope z (slope 0 is ReLU). */
@@ -254,54 +272,36 @@ void mlp_adam(int rows, int width, float *P, float *M, float *V, const float *G,
 }
 
 /*
- * dW1[p][j0 .. j0 + 4Q) for inputs p0 .. p0 + P - 1 (P <= 3): sum over the batch of
+ * dW1[p][j0 .. j0 + 4Q) for inputs p0 .. p0 + P - 1 (P <= BP): the sum over the batch of
  * X[rows[r]][p] dZ1[r][j], held in registers and applied by Adam at once.
  */
 INLINE void backward_block(int n, const int32_t *rows, const float *X, int d, int p0, int P, int Q, const float *dZ1,
                            int hw, int j0, float *W1, float *M1, float *V1, const float *rate, const AdamConsts *a) {
-  v128_t g0[4], g1[4], g2[4];
-  for (int q = 0; q < Q; q++) g0[q] = g1[q] = g2[q] = SPLAT(0.0f);
+  v128_t g[BP][BQ];
+  for (int i = 0; i < P; i++)
+    for (int q = 0; q < Q; q++) g[i][q] = SPLAT(0.0f);
   for (int r = 0; r < n; r++) {
     const float *x = X + rows[r] * d + p0;
     const float *dz = dZ1 + r * hw + j0;
-    v128_t dv[4];
+    v128_t dv[BQ];
     for (int q = 0; q < Q; q++) dv[q] = LOAD(dz + 4 * q);
-    const v128_t s0 = LOAD_SPLAT(x);
-    for (int q = 0; q < Q; q++) g0[q] = ADD(g0[q], MUL(s0, dv[q]));
-    if (P > 1) {
-      const v128_t s1 = LOAD_SPLAT(x + 1);
-      for (int q = 0; q < Q; q++) g1[q] = ADD(g1[q], MUL(s1, dv[q]));
-    }
-    if (P > 2) {
-      const v128_t s2 = LOAD_SPLAT(x + 2);
-      for (int q = 0; q < Q; q++) g2[q] = ADD(g2[q], MUL(s2, dv[q]));
+    for (int i = 0; i < P; i++) {
+      const v128_t s = LOAD_SPLAT(x + i);
+      for (int q = 0; q < Q; q++) g[i][q] = ADD(g[i][q], MUL(s, dv[q]));
     }
   }
-  for (int q = 0; q < Q; q++) {
-    const int j = j0 + 4 * q;
-    const v128_t lr = LOAD(rate + j);
-    int o = p0 * hw + j;
-    adam4(W1 + o, M1 + o, V1 + o, g0[q], lr, a);
-    if (P > 1) {
-      o += hw;
-      adam4(W1 + o, M1 + o, V1 + o, g1[q], lr, a);
+  for (int i = 0; i < P; i++)
+    for (int q = 0; q < Q; q++) {
+      const int o = (p0 + i) * hw + j0 + 4 * q;
+      adam4(W1 + o, M1 + o, V1 + o, g[i][q], LOAD(rate + j0 + 4 * q), a);
     }
-    if (P > 2) {
-      o += hw;
-      adam4(W1 + o, M1 + o, V1 + o, g2[q], lr, a);
-    }
-  }
 }
 
 INLINE void backward_inputs(int n, const int32_t *rows, const float *X, int d, int p0, int P, const float *dZ1, int hw,
                             float *W1, float *M1, float *V1, const float *rate, const AdamConsts *a) {
   int j0 = 0;
-  for (; j0 + 16 <= hw; j0 += 16) backward_block(n, rows, X, d, p0, P, 4, dZ1, hw, j0, W1, M1, V1, rate, a);
-  switch ((hw - j0) / 4) {
-    case 3: backward_block(n, rows, X, d, p0, P, 3, dZ1, hw, j0, W1, M1, V1, rate, a); break;
-    case 2: backward_block(n, rows, X, d, p0, P, 2, dZ1, hw, j0, W1, M1, V1, rate, a); break;
-    case 1: backward_block(n, rows, X, d, p0, P, 1, dZ1, hw, j0, W1, M1, V1, rate, a); break;
-  }
+  for (; j0 + 4 * BQ <= hw; j0 += 4 * BQ) backward_block(n, rows, X, d, p0, P, BQ, dZ1, hw, j0, W1, M1, V1, rate, a);
+  for (; j0 < hw; j0 += 4) backward_block(n, rows, X, d, p0, P, 1, dZ1, hw, j0, W1, M1, V1, rate, a);
 }
 
 /* The gradient of W1 (X^T dZ1 over the batch), applied by Adam block by block; never stored. */
@@ -310,9 +310,8 @@ void mlp_backward_adam(int n, const int32_t *rows, const float *X, int d, const 
                        float one_beta2, float sqrt_c2, float eps) {
   const AdamConsts a = adam_consts(beta1, one_beta1, beta2, one_beta2, sqrt_c2, eps);
   int p = 0;
-  for (; p + 3 <= d; p += 3) backward_inputs(n, rows, X, d, p, 3, dZ1, hw, W1, M1, V1, rate, &a);
-  if (d - p == 2) backward_inputs(n, rows, X, d, p, 2, dZ1, hw, W1, M1, V1, rate, &a);
-  else if (d - p == 1) backward_inputs(n, rows, X, d, p, 1, dZ1, hw, W1, M1, V1, rate, &a);
+  for (; p + BP <= d; p += BP) backward_inputs(n, rows, X, d, p, BP, dZ1, hw, W1, M1, V1, rate, &a);
+  for (; p < d; p++) backward_inputs(n, rows, X, d, p, 1, dZ1, hw, W1, M1, V1, rate, &a);
 }
 
 /*
