@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../runtime/paths";
+import { displayPath, projectRoot } from "../runtime/paths";
 
 export type FetchReason =
   | "http-404"
@@ -187,7 +187,7 @@ export function mirrorDirSource(dir: string): FaceSource {
   if (!fs.existsSync(manifestFile)) throw new Error(`FaceScrub mirror ${dir}: no manifest.tsv in it`);
   const manifest = parseManifest(fs.readFileSync(manifestFile, "utf8"), manifestFile);
   return {
-    description: `mirror directory ${dir} (${manifest.size} URLs)`,
+    description: `mirror directory ${displayPath(dir)} (${manifest.size} URLs)`,
     key: `mirror:${path.resolve(dir)}`,
     async fetch(url, _timeoutMs, maxBytes = MAX_BODY_BYTES) {
       const file = manifest.get(url);

@@ -3,13 +3,13 @@
  * list's bounding boxes, split into training / validation / test sets. This is the public
  * face API for notebooks; it runs the pipeline (or reuses its cache) on first use.
  */
-import { dataDir } from "../runtime/paths";
+import { dataDir, displayPath } from "../runtime/paths";
+import { progressBar, progressLine } from "../runtime/progress";
 import { readFaceList } from "./facescrub-list";
 import { sourceFromEnv } from "./face-source";
 import {
   runFacePipeline,
   summarisePipeline,
-  progressPrinter,
   readCrop,
   rejectedReportFile,
   PipelineResult,
@@ -57,7 +57,7 @@ export function prepareFaces(
     prepared = (async () => {
       const say = opts.quiet ? () => {} : (s: string) => console.log(s);
       const { list, source } = await sourceFromEnv();
-      say(`FaceScrub list: ${list}\nimages from: ${source.description}`);
+      say(`FaceScrub list: ${displayPath(list)}\nimages from: ${source.description}`);
       const parsed = await readFaceList(list);
       for (const p of parsed.problems.slice(0, 10)) say(`list row skipped: ${p}`);
       const rows = parsed.rows.filter((r) => ACTORS.includes(r.actor));
@@ -67,9 +67,9 @@ export function prepareFaces(
         decodeWorkers: opts.decodeWorkers ?? 2,
         retryRejected: opts.retryRejected,
         warn: say,
-        onProgress: opts.quiet ? undefined : progressPrinter((s) => process.stdout.write(s), false),
+        onProgress: opts.quiet ? undefined : faceProgress(),
       });
-      say(summarisePipeline(pipeline, rejectedReportFile(dataDir("faces"))));
+      say(summarisePipeline(pipeline, displayPath(rejectedReportFile(dataDir("faces")))));
       const images = pipeline.ok.map((r) => ({
         actor: r.row.actor,
         label: ACTORS.indexOf(r.row.actor),
@@ -91,6 +91,16 @@ export function prepareFaces(
 /** The table of every row not ok in the last pipeline run (line, actor, state, reason, URL, detail). */
 export function rejectedFacesFile(): string {
   return rejectedReportFile(dataDir("faces"));
+}
+
+/** One line updated in place: "faces [######....] 744/1487 ok 394 rejected 350 failed 0". */
+function faceProgress(): (p: { done: number; total: number; ok: number; rejected: number; failed: number }) => void {
+  const line = progressLine();
+  return (p) => {
+    const text = `faces ${progressBar(p.total === 0 ? 1 : p.done / p.total)} ${p.done}/${p.total} ok ${p.ok} rejected ${p.rejected} failed ${p.failed}`;
+    if (p.done === p.total) line.done(text);
+    else line.update(text);
+  };
 }
 
 export async function loadFaceSplits(opts: { seed?: number } = {}): Promise<FaceSplits> {

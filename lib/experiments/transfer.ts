@@ -17,6 +17,7 @@ import { LabelledMatrix } from "../data/labelled";
 import { ActivationOptions, cachedActivations, printProgress } from "../models/backbones/activation-cache";
 import { Backbone, RgbImage, tapLayer } from "../models/backbones/backbone";
 import { cachedActivationsAt, printMultiTapProgress } from "../models/backbones/multi-tap";
+import { linesInPlace } from "../runtime/progress";
 import { MlpConfig, MlpTrainResult, mlpAccuracy, trainMlp } from "../models/mlp/mlp";
 
 export interface FeatureSet extends LabelledMatrix {
@@ -58,7 +59,8 @@ export async function faceFeatures(
   opts: ActivationOptions & { flip?: boolean } = {},
 ): Promise<FeatureSet> {
   const r = await cachedActivations(backbone, layer, faceSources(faces, opts.flip ?? false), {
-    onProgress: printProgress(15),
+    // One line updated in place in a notebook (a line per 10 s in a log).
+    onProgress: linesInPlace(printProgress),
     ...opts,
   });
   return { ...matrix(r.features, r.dim, faces), hits: r.hits, computed: r.computed, computeSeconds: r.computeSeconds };
@@ -118,7 +120,7 @@ export async function faceFeaturesAt(
   const layers = taps.map((t) => t.layer);
   const r = await cachedActivationsAt(backbone, layers, faceSources(faces, opts.flip ?? false), {
     cacheDir: opts.cacheDir,
-    onProgress: printMultiTapProgress(30, opts.log),
+    onProgress: opts.log ? printMultiTapProgress(30, opts.log) : linesInPlace(printMultiTapProgress),
     reduce: (layer, f) => (flat.has(layer) ? f : meanPool(f, shapes.get(layer)!)),
   });
   const sets = new Map<string, LabelledMatrix>();

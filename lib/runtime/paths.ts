@@ -15,6 +15,17 @@ export function projectRoot(): string {
   }
 }
 
+/**
+ * A path as output shows it: relative to the project root, with "/" ("data/faces/grid/x.jsonl",
+ * "../shared/facescrub/list.txt"), so notebooks and logs hold no machine's absolute paths.
+ * URLs pass through as they are.
+ */
+export function displayPath(file: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return file;
+  const rel = path.relative(projectRoot(), path.resolve(file));
+  return rel === "" ? "." : rel.split(path.sep).join("/");
+}
+
 /** A folder under data/ (ignored by git), created on demand. DATA_DIR overrides the root, e.g. for tests. */
 export function dataDir(...parts: string[]): string {
   const root = process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(projectRoot(), "data");

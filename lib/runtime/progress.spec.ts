@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { countLine, formatDuration, progressBar, progressLine, ProgressSink } from "./progress";
+import { countLine, formatDuration, linesInPlace, progressBar, progressLine, ProgressSink } from "./progress";
 
 /** Runs a script of [time ms, call, text] against a recording sink; returns what reached it. */
 function play(kind: ProgressSink["kind"], script: [number, "update" | "done", string][]) {
@@ -60,4 +60,16 @@ test("bars, durations and count lines", () => {
   );
   assert.equal(countLine("faces", 0, 0, 0), `faces ${progressBar(1)} 0/0, 0 s`);
   assert.equal(countLine("faces", 10, 10, 3), `faces ${progressBar(1)} 10/10, 3 s`);
+});
+
+test("linesInPlace: a line reporter's every line goes to the progress line, the last one as final", () => {
+  const calls: string[] = [];
+  const reporter = (_every: number, print: (l: string) => void) => (p: { done: number; total: number }) =>
+    print(`${p.done}/${p.total}`);
+  const feed = linesInPlace(reporter, {
+    update: (t) => calls.push(`update ${t}`),
+    done: (t) => calls.push(`done ${t}`),
+  });
+  for (const done of [1, 2, 3]) feed({ done, total: 3 });
+  assert.deepEqual(calls, ["update 1/3", "update 2/3", "done 3/3"]);
 });

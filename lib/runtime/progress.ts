@@ -61,6 +61,24 @@ export function progressLine(opts: ProgressOptions = {}): ProgressLine {
   };
 }
 
+/**
+ * Adapts a model's "print a line now and then" progress reporter (models know nothing of
+ * notebooks) to one line updated in place: the reporter is asked for every line (interval
+ * 0), the line throttles redraws, and the state with done === total is final.
+ */
+export function linesInPlace<P extends { done: number; total: number }>(
+  reporter: (everySeconds: number, print: (line: string) => void) => (p: P) => void,
+  line: ProgressLine = progressLine(),
+): (p: P) => void {
+  let text = "";
+  const report = reporter(0, (l) => (text = l));
+  return (p) => {
+    report(p);
+    if (p.done === p.total) line.done(text);
+    else line.update(text);
+  };
+}
+
 /** A text bar of `width` characters: "[#####.........]". */
 export function progressBar(fraction: number, width = 30): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
