@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -289,4 +290,70 @@ test("a crashed decode worker is a retryable failure, never a cached rejection",
   assert.deepEqual(fs.readdirSync(path.join(cacheDir, "rejected")), []);
   const r2 = await runFacePipeline(rows, { source, cacheDir, ...fast, decodeWorkers: 1 });
   assert.deepEqual(states(r2), { 2: "ok" });
+});
+
+test("SIGTERM to the notebook runner ends the notebook it runs; nothing rewrites the notebook later", async () => {
+  const root = path.resolve(__dirname, "..");
+  // Inside the project, as runner.test.ts does, so the notebook's process resolves the project's modules.
+  fs.mkdirSync(path.join(root, "build"), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(root, "build", "faults-runner-"));
+  fs.mkdirSync(path.join(dir, "notebooks"));
+  const started = path.join(dir, "started");
+  const late = path.join(dir, "late");
+  const cell = (source: string, i: number) => ({
+    cell_type: "code",
+    id: `c${i}`,
+    source,
+    metadata: {},
+    outputs: [],
+    execution_count: null,
+  });
+  const nb = {
+    cells: [
+      `import * as fs from "fs";\nfs.writeFileSync(${JSON.stringify(started)}, String(process.pid));\nawait new Promise((r) => setTimeout(r, 3000));`,
+      `fs.writeFileSync(${JSON.stringify(late)}, "the orphan ran on");`,
+    ].map(cell),
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  const notebook = path.join(dir, "notebooks", "01-sleep.ipynb");
+  const text = JSON.stringify(nb);
+  fs.writeFileSync(notebook, text);
+  // The full profile writes back into the notebook itself: what an orphan would do to a committed one.
+  const runner = spawn(
+    process.execPath,
+    [
+      "-e",
+      `require(${JSON.stringify(path.join(root, "tools", "dist", "run-notebooks.js"))})
+        .runNotebooks({ profile: "full", names: [], keepGoing: false, params: {} }, ${JSON.stringify(dir)})
+        .then((code) => process.exit(code));`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  runner.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => runner.on("exit", (code) => r(code)));
+  try {
+    const t0 = Date.now();
+    while (!fs.existsSync(started)) {
+      assert.ok(Date.now() - t0 < 60_000, `the notebook never started: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const notebookPid = Number(fs.readFileSync(started, "utf8"));
+    const t1 = Date.now();
+    runner.kill("SIGTERM");
+    const code = await exited;
+    assert.equal(code, 128 + 15, stderr);
+    assert.ok(Date.now() - t1 < 5000, "the runner stopped promptly");
+    assert.match(stderr, /SIGTERM received; stopping the running notebook/);
+    assert.throws(() => process.kill(notebookPid, 0), /ESRCH/, "the notebook process is gone");
+    // Longer than the cell's sleep: an orphan would have run cell 2 and written the notebook by now.
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.equal(fs.existsSync(late), false, "no cell ran after the runner was stopped");
+    assert.equal(fs.readFileSync(notebook, "utf8"), text, "the notebook was not rewritten");
+  } finally {
+    runner.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,8 +9,14 @@
  * REPORT_PROFILE is set too, for the parameters cell's default and for any child process.
  * While a cell runs, a heartbeat line goes to the terminal whenever the notebook has been
  * silent for HEARTBEAT_SECONDS, even when the cell's work blocks the notebook's own process.
+ *
+ * Processes stop together: each notebook runs in its own process group, and SIGINT, SIGTERM
+ * or SIGHUP to the runner ends that group (SIGTERM, then SIGKILL after STOP_GRACE_SECONDS,
+ * or at once on a second signal) before the runner exits, so no orphaned notebook can finish
+ * later and rewrite a committed notebook.
  */
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
+import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
 import { formatDuration, parseProfile, Profile, PROFILE_ENV, projectRoot } from "@csc411/lib/runtime";
@@ -74,6 +80,21 @@ export function notebookParameters(opts: RunOptions): Record<string, ParameterVa
 }
 
 export const HEARTBEAT_SECONDS = 30;
+export const STOP_GRACE_SECONDS = 5;
+
+/** The notebook process running now, if any. */
+let current: ChildProcess | null = null;
+
+/** Sends `signal` to the running notebook's whole process group (it and anything it started, e.g. Chromium). */
+function signalNotebook(signal: NodeJS.Signals): void {
+  const pid = current?.pid;
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    current?.kill(signal);
+  }
+}
 
 /**
  * Runs one notebook in its own process; its stderr (one line per cell, progress echoes)
@@ -85,7 +106,9 @@ function executeInChild(
   label: string,
 ): Promise<{ status: number | null; signal: string | null; error?: Error }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], env });
+    // detached: the notebook leads its own process group, which signalNotebook ends as a whole.
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "pipe"], env, detached: true });
+    current = child;
     const t0 = Date.now();
     let lastOutput = t0;
     child.stderr.on("data", (chunk: Buffer) => {
@@ -100,6 +123,7 @@ function executeInChild(
     let error: Error | undefined;
     child.on("error", (e) => (error = e));
     child.on("close", (status, signal) => {
+      if (current === child) current = null;
       clearInterval(timer);
       resolve({ status, signal, error });
     });
@@ -111,27 +135,49 @@ export async function runNotebooks(opts: RunOptions, root = projectRoot()): Prom
   const child = path.join(__dirname, "execute-notebook.js");
   const failed: string[] = [];
   const started = Date.now();
-  for (const [i, nb] of notebooks.entries()) {
-    const out = outputPath(root, nb, opts.profile);
-    process.stderr.write(
-      `\n== [${i + 1}/${notebooks.length}] ${path.basename(nb)} (profile ${opts.profile}) -> ${path.relative(root, out)}\n`,
-    );
-    const t0 = Date.now();
-    const params = Object.entries(notebookParameters(opts)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-    const r = await executeInChild(
-      [child, nb, out, ...params],
-      { ...process.env, [PROFILE_ENV]: opts.profile },
-      path.basename(nb),
-    );
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (r.status === 0) {
-      process.stderr.write(`== ${path.basename(nb)} done in ${secs}s\n`);
-    } else {
-      const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit code ${r.status}`;
-      process.stderr.write(`== ${path.basename(nb)} FAILED after ${secs}s (${why})\n`);
-      failed.push(path.basename(nb));
-      if (!opts.keepGoing) break;
+  let stopping: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return signalNotebook("SIGKILL"); // a second Ctrl-C: no more waiting
+    stopping = signal;
+    process.stderr.write(`\nnotebooks: ${signal} received; stopping the running notebook\n`);
+    signalNotebook("SIGTERM");
+    setTimeout(() => signalNotebook("SIGKILL"), STOP_GRACE_SECONDS * 1000).unref();
+  };
+  const onExit = () => signalNotebook("SIGKILL");
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  process.on("exit", onExit);
+  try {
+    for (const [i, nb] of notebooks.entries()) {
+      if (stopping) break;
+      const out = outputPath(root, nb, opts.profile);
+      process.stderr.write(
+        `\n== [${i + 1}/${notebooks.length}] ${path.basename(nb)} (profile ${opts.profile}) -> ${path.relative(root, out)}\n`,
+      );
+      const t0 = Date.now();
+      const params = Object.entries(notebookParameters(opts)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+      const r = await executeInChild(
+        [child, nb, out, ...params],
+        { ...process.env, [PROFILE_ENV]: opts.profile },
+        path.basename(nb),
+      );
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      if (r.status === 0) {
+        process.stderr.write(`== ${path.basename(nb)} done in ${secs}s\n`);
+      } else {
+        const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit code ${r.status}`;
+        process.stderr.write(`== ${path.basename(nb)} FAILED after ${secs}s (${why})\n`);
+        failed.push(path.basename(nb));
+        if (!opts.keepGoing) break;
+      }
     }
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+    process.off("exit", onExit);
+  }
+  if (stopping) {
+    process.stderr.write(`notebooks: stopped by ${stopping}; the notebook that was running was ended with it\n`);
+    return 128 + (os.constants.signals[stopping] ?? 0);
   }
   const total = ((Date.now() - started) / 1000).toFixed(1);
   if (failed.length) {
