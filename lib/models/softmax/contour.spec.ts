@@ -1,7 +1,17 @@
 import { oneHot } from "../../data/labelled";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { costSlice, descentPath, eigenvalues2, linspace, costGrid } from "./contour";
+import {
+  costSlice,
+  descentPath,
+  eigenvalues2,
+  linspace,
+  costGrid,
+  narrowestSlice,
+  pairCurvatures,
+  sliceMinimum,
+  valleyPoint,
+} from "./contour";
 import { crossEntropy64, gradient64, Problem } from "./gradient-check";
 import { separableSet } from "./test-problems";
 import { Random } from "../../runtime/random";
@@ -89,4 +99,42 @@ test("helpers: eigenvalues, linspace, grid layout, bad arguments", () => {
   assert.throws(() => costSlice(W, b, set, { pixel: 12, outputs: [0, 1] }), /pixel 12 is outside 0..11/);
   assert.throws(() => costSlice(W, b, set, { pixel: 1, outputs: [2, 2] }), /different outputs/);
   assert.throws(() => costSlice(W, b, set, { pixel: 1, outputs: [0, 4] }), /output 4 is outside 0..3/);
+});
+
+test("pairCurvatures: each pair's Hessian is the slice's Hessian at W; limits and order", () => {
+  const all = pairCurvatures(W, b, set, { minActive: 1, minLabelled: 0 });
+  assert.equal(all.length, (d * k * (k - 1)) / 2, "every pixel is inked somewhere: all pairs");
+  for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].ratio >= all[i].ratio, "sorted by ratio");
+  const pair = all.find((r) => r.pixel === 5 && r.outputs[0] === 1 && r.outputs[1] === 3)!;
+  const want = eigenvalues2(slice.hessian(slice.center));
+  assert.ok(Math.abs(pair.eigenvalues[0] - want[0]) < 1e-9 * want[0]);
+  assert.ok(Math.abs(pair.eigenvalues[1] - want[1]) < 1e-9 * want[0]);
+  assert.equal(pair.activeImages, slice.activeImages);
+  let ones = 0;
+  for (let r = 0; r < set.rows; r++) if (set.x[r * d + 5] !== 0 && set.labels[r] === 1) ones++;
+  assert.equal(pair.labelled[0], ones);
+  // Pixel 5 is blank in 50 of 150 images: a limit of 101 active images drops it.
+  assert.ok(pairCurvatures(W, b, set, { minActive: 101, minLabelled: 0 }).every((r) => r.pixel !== 5));
+  assert.deepEqual(pairCurvatures(W, b, set, { minActive: 1, minLabelled: set.rows }), []);
+});
+
+test("narrowestSlice picks the candidate with the largest ratio at its own minimum, where the gradient vanishes", () => {
+  const candidates = pairCurvatures(W, b, set, { minActive: 1, minLabelled: 1 }).slice(0, 4);
+  const best = narrowestSlice(W, b, set, candidates);
+  for (const c of candidates) {
+    const s = costSlice(W, b, set, { pixel: c.pixel, outputs: c.outputs });
+    const [l1, l2] = eigenvalues2(s.hessian(sliceMinimum(s)));
+    assert.ok(l1 / l2 <= best.ratio * (1 + 1e-12));
+  }
+  const g = best.slice.gradient(best.minimum);
+  assert.ok(Math.hypot(g[0], g[1]) < 1e-6, `gradient ${g} at the minimum`);
+  assert.throws(() => narrowestSlice(W, b, set, []), /no candidate pairs/);
+});
+
+test("valleyPoint steps along the flattest and across the steepest direction", () => {
+  // Steep along w1 (curvature 4), flat along w2 (1).
+  assert.deepEqual(valleyPoint([0, 0], [4, 0, 1], 2, 1), [1, 2]);
+  // Rotated 45 degrees: eigenvalues 3 (along (1, 1)) and 1 (along (1, -1)).
+  const [x, y] = valleyPoint([1, 1], [2, 1, 2], Math.SQRT2, 0);
+  assert.ok(Math.abs(Math.abs(x - 1) - 1) < 1e-12 && Math.abs(x - 1 + (y - 1)) < 1e-12, `(${x}, ${y})`);
 });

@@ -155,17 +155,123 @@ export function costSlice(W: Float32Array, b: Float32Array, set: LabelledMatrix,
   };
 }
 
-/** Newton's method on the slice: the point where its gradient vanishes (the slice's own minimum). */
-export function sliceMinimum(slice: Pick<CostSlice, "gradient" | "hessian" | "center">, steps = 20): Point {
+/**
+ * Newton's method on the slice: the point where its gradient vanishes (the slice's own
+ * minimum). A step that would raise the cost is halved until it does not, so the method
+ * also converges from far away along a nearly flat direction, where a full Newton step
+ * overshoots.
+ */
+export function sliceMinimum(slice: Pick<CostSlice, "cost" | "gradient" | "hessian" | "center">, steps = 30): Point {
   let w: Point = [slice.center[0], slice.center[1]];
+  let c = slice.cost(w);
   for (let s = 0; s < steps; s++) {
     const [g1, g2] = slice.gradient(w);
     const [h11, h12, h22] = slice.hessian(w);
     const det = h11 * h22 - h12 * h12;
     if (!(det > 0)) throw new Error(`sliceMinimum: the Hessian at (${w}) is not positive definite (det ${det})`);
-    w = [w[0] - (h22 * g1 - h12 * g2) / det, w[1] - (h11 * g2 - h12 * g1) / det];
+    const d: Point = [-(h22 * g1 - h12 * g2) / det, -(h11 * g2 - h12 * g1) / det];
+    let t = 1;
+    let next: Point = [w[0] + d[0], w[1] + d[1]];
+    let cNext = slice.cost(next);
+    while (cNext > c && t > 1e-6) {
+      t /= 2;
+      next = [w[0] + t * d[0], w[1] + t * d[1]];
+      cNext = slice.cost(next);
+    }
+    if (cNext > c) break; // no step lowers the cost any more: w is the minimum to rounding
+    w = next;
+    c = cNext;
   }
   return w;
+}
+
+export interface PairCurvature {
+  pixel: number;
+  outputs: [number, number];
+  /** Images whose pixel is not zero. */
+  activeImages: number;
+  /** Of those, how many are labelled outputs[0] and outputs[1]. */
+  labelled: [number, number];
+  /** Eigenvalues of the pair's 2 x 2 Hessian at W, largest first. */
+  eigenvalues: [number, number];
+  /** largest / smallest eigenvalue: the valley is sqrt(ratio) times narrower across than along. */
+  ratio: number;
+}
+
+/**
+ * The Hessian of the summed cross-entropy for every pair of weights that a CostSlice can
+ * free (one pixel, two outputs), at the given W, in one pass over the images:
+ * d2C / dW[a,p] dW[c,p] = sum over images of x_p^2 (p_a [a = c] - p_a p_c).
+ * Returns the pairs sorted by eigenvalue ratio, largest first, keeping only pixels that are
+ * non-zero in at least `minActive` images and pairs whose two digits each label at least
+ * `minLabelled` of those images (then the cost rises in every direction of the slice, so
+ * the slice has a minimum instead of sloping away for ever).
+ */
+export function pairCurvatures(
+  W: Float32Array,
+  b: Float32Array,
+  set: LabelledMatrix,
+  o: { minActive: number; minLabelled: number },
+): PairCurvature[] {
+  const k = b.length;
+  const d = W.length / k;
+  if (!Number.isInteger(d) || set.x.length !== set.rows * d)
+    throw new Error(
+      `pairCurvatures: W is ${k} x ${W.length / k} but the images have ${set.x.length / set.rows} pixels`,
+    );
+  const WT = new Float64Array(d * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) WT[j * k + i] = W[i * d + j];
+  const kk = k * k;
+  const sums = new Float64Array(d * kk); // per pixel: sum of x^2 (diag(p) - p p^T), row-major k x k
+  const active = new Int32Array(d);
+  const byLabel = new Int32Array(d * k); // per pixel: active images of each label
+  const z = new Float64Array(k);
+  const m = new Float64Array(kk);
+  const images = set.x;
+  for (let r = 0; r < set.rows; r++) {
+    const base = r * d;
+    for (let i = 0; i < k; i++) z[i] = b[i];
+    for (let j = 0; j < d; j++) {
+      const v = images[base + j];
+      if (v !== 0) for (let i = 0, q = j * k; i < k; i++, q++) z[i] += WT[q] * v;
+    }
+    let top = -Infinity;
+    for (let i = 0; i < k; i++) top = Math.max(top, z[i]);
+    let total = 0;
+    for (let i = 0; i < k; i++) total += z[i] = Math.exp(z[i] - top);
+    for (let i = 0; i < k; i++) z[i] /= total;
+    for (let i = 0; i < k; i++) for (let c = i; c < k; c++) m[i * k + c] = (i === c ? z[i] : 0) - z[i] * z[c];
+    const label = set.labels[r];
+    for (let j = 0; j < d; j++) {
+      const v = images[base + j];
+      if (v === 0) continue;
+      active[j]++;
+      byLabel[j * k + label]++;
+      const x2 = v * v;
+      const at = j * kk;
+      for (let i = 0; i < k; i++) for (let c = i; c < k; c++) sums[at + i * k + c] += x2 * m[i * k + c];
+    }
+  }
+  const out: PairCurvature[] = [];
+  for (let j = 0; j < d; j++) {
+    if (active[j] < o.minActive) continue;
+    const at = j * kk;
+    for (let a = 0; a < k; a++)
+      for (let c = a + 1; c < k; c++) {
+        const labelled: [number, number] = [byLabel[j * k + a], byLabel[j * k + c]];
+        if (labelled[0] < o.minLabelled || labelled[1] < o.minLabelled) continue;
+        const eigenvalues = eigenvalues2([sums[at + a * k + a], sums[at + a * k + c], sums[at + c * k + c]]);
+        out.push({
+          pixel: j,
+          outputs: [a, c],
+          activeImages: active[j],
+          labelled,
+          eigenvalues,
+          ratio: eigenvalues[0] / eigenvalues[1],
+        });
+      }
+  }
+  return out.sort((x, y) => y.ratio - x.ratio);
 }
 
 /** Eigenvalues of a symmetric 2 x 2 matrix [h11 h12; h12 h22], largest first. */
@@ -173,6 +279,65 @@ export function eigenvalues2([h11, h12, h22]: [number, number, number]): [number
   const mean = (h11 + h22) / 2;
   const r = Math.hypot((h11 - h22) / 2, h12);
   return [mean + r, mean - r];
+}
+
+export interface NarrowSlice {
+  candidate: PairCurvature;
+  slice: CostSlice;
+  minimum: Point;
+  /** [h11, h12, h22] at the slice's minimum. */
+  hessian: [number, number, number];
+  /** Eigenvalues at the minimum, largest first. */
+  eigenvalues: [number, number];
+  ratio: number;
+}
+
+/**
+ * Of the given candidate pairs (from pairCurvatures), the one whose valley is narrowest at
+ * its own minimum: the Hessian at W, where the search is cheap, only ranks the candidates,
+ * and the curvature changes between W and the slice's minimum.
+ */
+export function narrowestSlice(
+  W: Float32Array,
+  b: Float32Array,
+  set: LabelledMatrix,
+  candidates: PairCurvature[],
+): NarrowSlice {
+  if (candidates.length === 0) throw new Error("narrowestSlice: no candidate pairs (loosen pairCurvatures' limits)");
+  let best: NarrowSlice | null = null;
+  for (const candidate of candidates) {
+    const slice = costSlice(W, b, set, { pixel: candidate.pixel, outputs: candidate.outputs });
+    const minimum = sliceMinimum(slice);
+    const hessian = slice.hessian(minimum);
+    const eigenvalues = eigenvalues2(hessian);
+    const ratio = eigenvalues[0] / eigenvalues[1];
+    if (!best || ratio > best.ratio) best = { candidate, slice, minimum, hessian, eigenvalues, ratio };
+  }
+  return best!;
+}
+
+/**
+ * A point `along` away from `center` in the direction of the Hessian's smallest curvature
+ * (the valley floor) and `across` away in the direction of its largest (up a wall).
+ */
+export function valleyPoint(
+  center: Point,
+  [h11, h12, h22]: [number, number, number],
+  along: number,
+  across: number,
+): Point {
+  const [lMax, lMin] = eigenvalues2([h11, h12, h22]);
+  const unit = (v: Point): Point => {
+    const n = Math.hypot(v[0], v[1]);
+    return [v[0] / n, v[1] / n];
+  };
+  // Eigenvector of the largest eigenvalue; the other is perpendicular to it.
+  const steep =
+    Math.abs(h12) < 1e-12 * (Math.abs(h11) + Math.abs(h22)) ? (h11 >= h22 ? [1, 0] : [0, 1]) : [h12, lMax - h11];
+  const vSteep = unit(steep as Point);
+  const vFlat: Point = [-vSteep[1], vSteep[0]];
+  if (!(lMax >= lMin)) throw new Error(`valleyPoint: eigenvalues ${lMax}, ${lMin} are not ordered`);
+  return [center[0] + along * vFlat[0] + across * vSteep[0], center[1] + along * vFlat[1] + across * vSteep[1]];
 }
 
 export interface PathOptions {
