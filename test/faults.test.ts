@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -16,7 +16,8 @@ import { Worker } from "worker_threads";
 import { Jimp } from "jimp";
 import { FaceRow } from "../lib/data/facescrub-list";
 import { FaceSource, internetSource, mirrorDirSource, MAX_REDIRECTS } from "../lib/data/face-source";
-import { cropFile, rejectedReportFile, runFacePipeline, PipelineOptions } from "../lib/data/face-pipeline";
+import { cropFile, readCached, rejectedReportFile, runFacePipeline, PipelineOptions } from "../lib/data/face-pipeline";
+import { appendFileWhole, FileWriteError, writeFileAtomic } from "../lib/runtime/paths";
 import { sha256Hex } from "../lib/runtime/integrity";
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `faults-${name}-`));
@@ -355,5 +356,76 @@ test("SIGTERM to the notebook runner ends the notebook it runs; nothing rewrites
   } finally {
     runner.kill("SIGKILL");
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A tmpfs of `kb` KB mounted on a fresh folder, or why one cannot be mounted here. */
+function smallDisk(kb: number): { dir: string; unmount: () => void } | { skip: string } {
+  if (process.getuid?.() !== 0) return { skip: "mounting a tmpfs needs root" };
+  const dir = tmp("disk");
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kb}k`, "tmpfs", dir], { encoding: "utf8" });
+  if (r.status !== 0) return { skip: `mount -t tmpfs failed here: ${(r.stderr || r.error?.message || "").trim()}` };
+  return {
+    dir,
+    unmount: () => {
+      spawnSync("umount", [dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test("a full disk: every write names its file, and nothing half-written is left or trusted", async (t) => {
+  const disk = smallDisk(256);
+  if ("skip" in disk) return t.skip(disk.skip);
+  try {
+    // An atomic write too big for the disk: named, no temp file, the previous version intact.
+    const file = path.join(disk.dir, "cache.json");
+    writeFileAtomic(file, "previous");
+    assert.throws(
+      () => writeFileAtomic(file, Buffer.alloc(300 * 1024, 1)),
+      (e: unknown) =>
+        e instanceof FileWriteError &&
+        e.code === "ENOSPC" &&
+        e.message === `could not write ${file}: no space left on device (ENOSPC); the previous file is unchanged`,
+    );
+    assert.deepEqual(fs.readdirSync(disk.dir), ["cache.json"]);
+    assert.equal(fs.readFileSync(file, "utf8"), "previous");
+
+    // An append that does not fit (the grid's results file): cut back, so no torn line.
+    const results = path.join(disk.dir, "results.jsonl");
+    appendFileWhole(results, '{"key":"a"}\n');
+    assert.throws(
+      () => appendFileWhole(results, `{"key":"b","pad":"${"x".repeat(300 * 1024)}"}\n`),
+      (e: unknown) => {
+        return (
+          e instanceof FileWriteError && /could not write .*results\.jsonl: no space left on device/.test(e.message)
+        );
+      },
+    );
+    assert.equal(fs.readFileSync(results, "utf8"), '{"key":"a"}\n');
+    fs.rmSync(results);
+    fs.rmSync(file);
+
+    // The face pipeline on a full disk stops with the file it could not write; no crops are trusted after.
+    const img = await jpeg(60, 60, 0x6040a0ff);
+    const source: FaceSource = { description: "one", key: "one", fetch: async () => ({ bytes: img }) };
+    fs.writeFileSync(path.join(disk.dir, "filler"), Buffer.alloc(200 * 1024));
+    const cacheDir = path.join(disk.dir, "faces");
+    const rows = [row("http://x/a.jpg", sha256Hex(img), [0, 0, 60, 60], 2)];
+    await assert.rejects(
+      runFacePipeline(rows, { source, cacheDir, ...fast }),
+      /could not write .*faces\/crops\/[0-9a-f]{64}\.\w+\.u8: no space left on device \(ENOSPC\); nothing was written/,
+    );
+    assert.equal(readCached(cacheDir, rows[0]), null, "nothing trusted after the failed run");
+    assert.deepEqual(
+      fs.readdirSync(path.join(cacheDir, "crops")).filter((f) => f.endsWith(".tmp") || f.endsWith(".json")),
+      [],
+    );
+    // With space again, the rerun completes.
+    fs.rmSync(path.join(disk.dir, "filler"));
+    const r = await runFacePipeline(rows, { source, cacheDir, ...fast });
+    assert.deepEqual(states(r), { 2: "ok" });
+  } finally {
+    disk.unmount();
   }
 });
