@@ -7,6 +7,7 @@
 import { Profile } from "../runtime/profile";
 import { Dash, Figure, lineChart } from "../plots/figures";
 import { Random } from "../runtime/random";
+import { countLine, progressLine } from "../runtime/progress";
 import {
   CostRow,
   Fit,
@@ -93,6 +94,29 @@ export function runStudy(
     onSweep?.(result, k, all.length);
     return result;
   });
+}
+
+/**
+ * runStudy for notebooks: one progress line updated in place ("sweeps [####....] 4/9, ...").
+ * Sweeps are synchronous; the pause before each lets a kernel send the line before the next
+ * sweep blocks the process.
+ */
+export async function runStudyWithProgress(cfg: StudyConfig): Promise<SweepResult[]> {
+  const all = [...cfg.kSweeps, ...cfg.nSweeps];
+  const line = progressLine();
+  const t0 = performance.now();
+  const results: SweepResult[] = [];
+  for (const [k, sweep] of all.entries()) {
+    line.update(countLine("sweeps", k, all.length, (performance.now() - t0) / 1000, `running ${sweepText(sweep)}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    results.push({ sweep, rows: runSweep(sweep, cfg.timing) });
+  }
+  line.done(countLine("sweeps", all.length, all.length, (performance.now() - t0) / 1000));
+  return results;
+}
+
+function sweepText(s: Sweep): string {
+  return `${s.method}, ${s.vary} = ${s.values.join(", ")}`;
 }
 
 export const SHORT_NAMES: Record<GradientMethod, string> = {
