@@ -9,6 +9,8 @@ import * as fs from "fs";
 import { Activation, CurvePoint } from "./mlp";
 import type { LabelledMatrix } from "../../data/labelled";
 import { startModuleWorker } from "../../runtime/workers";
+import { displayPath } from "../../runtime/paths";
+import { countLine, progressLine } from "../../runtime/progress";
 
 export interface GridConfig {
   size: 32 | 64;
@@ -108,13 +110,28 @@ export interface GridOptions {
   seed?: number;
   /** Record accuracies every this many epochs (and at the end); default: about 20 points per run. */
   curveEvery?: number;
+  /** Start and end lines; with it (and no onProgress), also one line per finished configuration. */
   log?: (line: string) => void;
+  /** Called as each configuration finishes. Without it or `log`: one line updated in place (lib/runtime/progress). */
+  onProgress?: (p: GridProgress) => void;
 }
 
 export interface GridProgress {
+  /** Configurations finished, counting those read back from the results file. */
   done: number;
   total: number;
+  /** Read back from the results file, not run now. */
   skipped: number;
+  /** Seconds since this run started training. */
+  elapsedSeconds: number;
+  /** The configuration that just finished. */
+  last: GridResult;
+}
+
+/** "grid search [####......] 54/212 run, 2 min 10 s, about 6 min left: s32-h20-...: validation 0.8534". */
+export function gridProgressText(p: GridProgress): string {
+  const detail = `${p.last.key}: validation ${p.last.validationAccuracy.toFixed(4)}`;
+  return countLine("grid search", p.done - p.skipped, p.total - p.skipped, p.elapsedSeconds, detail);
 }
 
 /** Runs every configuration not yet in the results file; returns all results for `configs`. */
@@ -131,11 +148,16 @@ export async function runGridSearch(
   todo.sort((a, b) => estimatedCost(b, trainRows) - estimatedCost(a, trainRows));
   const skipped = configs.length - todo.length;
   log(
-    `grid search: ${configs.length} configurations, ${skipped} already done (${opts.resultsFile}), ${todo.length} to run on ${opts.workers ?? 2} workers`,
+    `grid search: ${configs.length} configurations, ${skipped} already done (${displayPath(opts.resultsFile)}), ${todo.length} to run on ${opts.workers ?? 2} workers`,
   );
   if (todo.length > 0) {
     const t0 = performance.now();
     let finished = 0;
+    const line = opts.onProgress || opts.log ? null : progressLine();
+    const inPlace = (p: GridProgress) => {
+      if (p.done === p.total) line?.done(gridProgressText(p));
+      else line?.update(gridProgressText(p));
+    };
     const nWorkers = Math.max(1, Math.min(opts.workers ?? 2, todo.length));
     let next = 0;
     await Promise.all(
@@ -169,9 +191,19 @@ export async function runGridSearch(
                 finished++;
                 const elapsed = (performance.now() - t0) / 1000;
                 const eta = (elapsed / finished) * (todo.length - finished);
-                log(
-                  `[${skipped + finished}/${configs.length}] ${r.key}: validation ${r.validationAccuracy.toFixed(4)} train ${r.trainAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s; elapsed ${elapsed.toFixed(0)} s, about ${eta.toFixed(0)} s left)`,
-                );
+                const p = {
+                  done: skipped + finished,
+                  total: configs.length,
+                  skipped,
+                  elapsedSeconds: elapsed,
+                  last: r,
+                };
+                if (opts.onProgress) opts.onProgress(p);
+                else if (opts.log)
+                  opts.log(
+                    `[${skipped + finished}/${configs.length}] ${r.key}: validation ${r.validationAccuracy.toFixed(4)} train ${r.trainAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s; elapsed ${elapsed.toFixed(0)} s, about ${eta.toFixed(0)} s left)`,
+                  );
+                else inPlace(p);
               }
               feed();
             });
