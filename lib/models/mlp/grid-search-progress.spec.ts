@@ -7,7 +7,7 @@ const result = { key: "s32-h20-e500-b50-leaky_relu-lr0.001", validationAccuracy:
 
 test("gridProgressText counts only the configurations this run trains", () => {
   const cases: [number, number, number, number, string][] = [
-    [10, 216, 4, 30, `${progressBar(6 / 212)} 6/212, 30 s, about 17 min 30 s left`],
+    [10, 216, 4, 30, `${progressBar(6 / 212)} 6/212, 30 s, about 17 min 10 s left`],
     [216, 216, 4, 600, `${progressBar(1)} 212/212, 10 min 00 s`],
   ];
   for (const [done, total, skipped, elapsedSeconds, middle] of cases) {
