@@ -2,9 +2,11 @@
  * Exports notebooks as they are (no execution) to one PDF each plus one combined report
  * (title page, notebooks in file-name order, continuous page numbers).
  *
- *   node tools/dist/export.js [--out build/report] [--no-combined] [notebook.ipynb ...]
+ *   node tools/dist/export.js [--out build/report] [--no-combined] [--figure-scale 3 | --screen-figures] [notebook.ipynb ...]
  *
- * Without notebook arguments it takes notebooks/NN-*.ipynb. The HTML each PDF is printed
+ * Figures are rendered again from their plotly JSON at `--figure-scale` times their screen
+ * size (default 3, sharp at print width; print-figures.ts); `--screen-figures` prints the
+ * PNGs stored in the notebooks instead. Without notebook arguments it takes notebooks/NN-*.ipynb. The HTML each PDF is printed
  * from is kept beside it (html/), which is also a browsable export.
  */
 import * as fs from "fs";
@@ -14,6 +16,7 @@ import { projectRoot, writeFileAtomic } from "@csc411/lib/runtime";
 import { closeBrowser } from "@csc411/lib/plots";
 import { htmlDocument, notebookSection, notebookTitle, titlePageHtml } from "./html";
 import { PdfResult, printPdf } from "./pdf";
+import { printResolutionFigures } from "./print-figures";
 
 export interface ExportOptions {
   outDir: string;
@@ -21,6 +24,8 @@ export interface ExportOptions {
   title?: string;
   subtitle?: string;
   log?: (line: string) => void;
+  /** Render figures from their plotly JSON at this multiple of their screen size; 0 keeps the stored PNGs. Default 3. */
+  figureScale?: number;
 }
 
 export interface ExportResult {
@@ -49,14 +54,24 @@ export async function exportNotebooks(files: string[], opts: ExportOptions): Pro
   const results: PdfResult[] = [];
   const sections: string[] = [];
   const titles: string[] = [];
-  for (const [i, { file, nb }] of loaded.entries()) {
+  const figureScale = opts.figureScale ?? 3;
+  for (const [i, { file, nb: stored }] of loaded.entries()) {
     const name = path.basename(file, ".ipynb");
-    const title = notebookTitle(nb, file);
-    const stale = unexecutedCells(nb);
+    const title = notebookTitle(stored, file);
+    const stale = unexecutedCells(stored);
     const t0 = performance.now();
     log(
-      `[${i + 1}/${loaded.length}] ${name}: ${nb.cells.length} cells${stale ? ` (warning: ${stale} code cells were never executed)` : ""}`,
+      `[${i + 1}/${loaded.length}] ${name}: ${stored.cells.length} cells${stale ? ` (warning: ${stale} code cells were never executed)` : ""}`,
     );
+    let nb = stored;
+    if (figureScale > 0) {
+      const { notebook, stats } = await printResolutionFigures(stored, figureScale);
+      nb = notebook;
+      for (const k of stats.kept)
+        log(`[${i + 1}/${loaded.length}] ${name}: cell ${k.cell} keeps its stored PNG (${k.reason})`);
+      if (stats.rendered)
+        log(`[${i + 1}/${loaded.length}] ${name}: ${stats.rendered} figures rendered at ${figureScale}x for print`);
+    }
     const section = notebookSection(nb, file);
     sections.push(section);
     titles.push(title);
@@ -91,16 +106,23 @@ export async function exportNotebooks(files: string[], opts: ExportOptions): Pro
 async function main(argv: string[]): Promise<void> {
   let outDir = path.join(projectRoot(), "build", "report");
   let combined = true;
+  let figureScale = 3;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--out") outDir = path.resolve(argv[++i] ?? "");
     else if (a === "--no-combined") combined = false;
-    else if (a.startsWith("--"))
-      throw new Error(`export: unknown option ${a} (use --out DIR, --no-combined, notebook files)`);
+    else if (a === "--screen-figures") figureScale = 0;
+    else if (a === "--figure-scale") {
+      figureScale = Number(argv[++i]);
+      if (!(figureScale > 0)) throw new Error(`export: --figure-scale needs a positive number, got ${argv[i]}`);
+    } else if (a.startsWith("--"))
+      throw new Error(
+        `export: unknown option ${a} (use --out DIR, --no-combined, --figure-scale N, --screen-figures, notebook files)`,
+      );
     else files.push(path.resolve(a));
   }
-  await exportNotebooks(files.length ? files : reportNotebooks(), { outDir, combined });
+  await exportNotebooks(files.length ? files : reportNotebooks(), { outDir, combined, figureScale });
 }
 
 if (require.main === module) {

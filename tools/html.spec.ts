@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { markdownToHtml, notebookSection, notebookTitle } from "./html";
+import { codeLines, markdownToHtml, notebookSection, notebookTitle } from "./html";
 import { Notebook } from "./ipynb";
 
 const katexCount = (html: string) => (html.match(/class="katex"/g) ?? []).length;
@@ -62,7 +62,8 @@ const nb: Notebook = {
 test("notebook section: code escaped, ANSI stripped, PNG preferred over plotly JSON, scripts dropped", () => {
   const html = notebookSection(nb, "/x/03-gradient.ipynb");
   assert.match(html, /<section class="notebook" id="03-gradient">/);
-  assert.match(html, /In \[4\]:<\/span><pre class="source">let x = 1 &lt; 2;<\/pre>/);
+  assert.match(html, /In \[4\]:<\/span><pre class="source"><span class="line">let x = 1 &lt; 2;<\/span><\/pre>/);
+  assert.match(html, /<div class="cell code has-figure">/);
   assert.match(html, /<pre class="stream stdout">ok\n<\/pre>/);
   assert.match(html, /<img class="figure" alt="Figure" src="data:image\/png;base64,iVBORw0K" style="width:500px">/);
   assert.match(html, /<b>t<\/b>/);
@@ -73,4 +74,11 @@ test("notebook section: code escaped, ANSI stripped, PNG preferred over plotly J
 test("notebook title: first level-1 heading, else the file name", () => {
   assert.equal(notebookTitle(nb, "/x/03-gradient.ipynb"), "Part 3: Gradient");
   assert.equal(notebookTitle({ ...nb, cells: [] }, "/x/03-gradient.ipynb"), "03-gradient");
+});
+
+test("code lines: one block per line (hanging indent in print), escaped, empty lines kept", () => {
+  assert.equal(
+    codeLines("a < b\n\n  c"),
+    '<span class="line">a &lt; b</span><span class="line">\u200b</span><span class="line">  c</span>',
+  );
 });

@@ -99,7 +99,21 @@ function cellHtml(cell: Cell): string {
   if (!source.trim() && !(cell.outputs ?? []).length) return "";
   const n = cell.execution_count ?? " ";
   const outputs = (cell.outputs ?? []).map(outputHtml).join("\n");
-  return `<div class="cell code"><div class="input"><span class="prompt">In [${n}]:</span><pre class="source">${escapeHtml(source)}</pre></div>${outputs ? `<div class="outputs">${outputs}</div>` : ""}</div>`;
+  // A cell that draws a figure is kept on one page with it (CSS break-inside: avoid).
+  const figure = (cell.outputs ?? []).some((o) => "data" in o && (o.data["image/png"] ?? o.data["image/jpeg"]));
+  return `<div class="cell code${figure ? " has-figure" : ""}"><div class="input"><span class="prompt">In [${n}]:</span><pre class="source">${codeLines(source)}</pre></div>${outputs ? `<div class="outputs">${outputs}</div>` : ""}</div>`;
+}
+
+/**
+ * Each source line as its own block: a line too long for the page wraps with a hanging
+ * indent, so a continuation reads as one, and CSS text-wrap: pretty balances the wrapped
+ * line instead of leaving a single word on the continuation line.
+ */
+export function codeLines(source: string): string {
+  return source
+    .split("\n")
+    .map((line) => `<span class="line">${line ? escapeHtml(line) : "\u200b"}</span>`)
+    .join("");
 }
 
 /** Title of a notebook: its first Markdown "# heading", else the file name. */
@@ -142,7 +156,9 @@ section.notebook { break-before: page; }
 .input { display: flex; gap: 0.5em; break-inside: avoid; }
 .prompt { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; color: #307fc1; min-width: 4.5em; padding-top: 0.45em; }
 pre { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; white-space: pre-wrap; word-break: break-word; margin: 0.2em 0; }
-pre.source { flex: 1; background: #f5f5f5; border: 1px solid #ddd; border-radius: 3px; padding: 0.4em 0.6em; }
+pre.source { flex: 1; min-width: 0; background: #f5f5f5; border: 1px solid #ddd; border-radius: 3px; padding: 0.4em 0.6em; word-break: normal; overflow-wrap: break-word; }
+pre.source .line { display: block; padding-left: 3ch; text-indent: -3ch; text-wrap: pretty; }
+.cell.code.has-figure { break-inside: avoid; }
 .outputs { margin-left: 5em; }
 pre.stream, pre.text-output { padding: 0.2em 0; }
 pre.stderr { color: #8a5a00; }
