@@ -1,14 +1,17 @@
 /**
- * Glue between the face data and the Part 8 / Part 9 models, so the notebooks stay short:
- * the split images as matrices per image size, and where the chosen network is saved.
- *
- * Used by: notebooks/08-faces-network, 09-hidden-units and 10-transfer-learning (the raw-pixel
- * row); scripts/faces-grid.ts and scripts/bench-faces.ts. Models: models/mlp.
+ * Parts 8-9 (notebooks 08-faces-network and 09-hidden-units; notebook 10 and
+ * scripts/faces-grid.ts reuse the chosen network): the face splits as matrices, the one
+ * sequence grid search -> best by validation -> retrain -> save (`chosenFaceNetwork`), the
+ * single look at the test set (`chosenTestAccuracy`), and where the data came from
+ * (`actorAccounting`). The grid's table and figure are in ./faces-grid, Part 9's unit
+ * ranking in ./hidden-units; both are re-exported here, the notebooks' one import.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { dataDir, writeFileAtomic } from "../runtime/paths";
-import { faceMatrix, FaceSplits } from "../data/faces";
+import { ACTORS, faceMatrix, FaceSplits, LabelledMatrix, PreparedFaces } from "../data/faces";
+import { dedupeImages } from "../data/face-splits";
 import {
   bestResult,
   gridConfigs,
@@ -18,20 +21,17 @@ import {
   REPORT_GRID,
   runGridSearch,
 } from "../models/mlp/grid-search";
-import {
-  mlpAccuracy,
-  hiddenActivations,
-  MlpWeights,
-  trainMlp,
-  MlpTrainResult,
-  weightsFromJson,
-  weightsToJson,
-} from "../models/mlp/mlp";
+import { CurvePoint, mlpAccuracy, MlpWeights, trainMlp, weightsFromJson, weightsToJson } from "../models/mlp/mlp";
 
+export * from "./faces-grid";
+export * from "./hidden-units";
+
+type Profile = "full" | "quick";
+
+/** Training and validation matrices of one image size: all the grid search may see. */
 export async function gridData(splits: FaceSplits, size: 32 | 64): Promise<GridData> {
   const kind = size === 32 ? "grey32" : "grey64";
-  const m = (set: keyof Pick<FaceSplits, "train" | "validation" | "test">) => faceMatrix(splits[set], kind);
-  return { train: await m("train"), validation: await m("validation"), test: await m("test") };
+  return { train: await faceMatrix(splits.train, kind), validation: await faceMatrix(splits.validation, kind) };
 }
 
 export async function gridDataBySize(splits: FaceSplits): Promise<Record<32 | 64, GridData>> {
@@ -40,34 +40,16 @@ export async function gridDataBySize(splits: FaceSplits): Promise<Record<32 | 64
 
 /** A short fingerprint of the split (which images, in which set), so results of another split are never reused. */
 export function splitFingerprint(splits: FaceSplits): string {
-  const h = require("crypto").createHash("sha256");
+  const h = crypto.createHash("sha256");
   for (const set of ["train", "validation", "test"] as const) {
     h.update(set);
     for (const img of splits[set]) h.update(img.sha256);
   }
-  return (h.digest("hex") as string).slice(0, 12);
-}
-
-export function modelFile(name: string): string {
-  return path.join(dataDir("faces", "models"), `${name}.json`);
-}
-
-export function saveWeights(name: string, w: MlpWeights, extra: Record<string, unknown> = {}): string {
-  const file = modelFile(name);
-  writeFileAtomic(file, JSON.stringify({ ...extra, weights: JSON.parse(weightsToJson(w)) }));
-  return file;
-}
-
-export function loadWeights(name: string): { weights: MlpWeights; extra: Record<string, unknown> } | null {
-  const file = modelFile(name);
-  if (!fs.existsSync(file)) return null;
-  const o = JSON.parse(fs.readFileSync(file, "utf8"));
-  const { weights, ...extra } = o;
-  return { weights: weightsFromJson(JSON.stringify(weights), file), extra };
+  return h.digest("hex").slice(0, 12);
 }
 
 /** The grid per profile: the report's 216 configurations, or four short ones for quick runs. */
-export function part8Space(p: "full" | "quick"): GridSpace {
+export function part8Space(p: Profile): GridSpace {
   if (p === "full") return REPORT_GRID;
   return {
     size: [32, 64],
@@ -79,125 +61,168 @@ export function part8Space(p: "full" | "quick"): GridSpace {
   };
 }
 
-export function gridResultsFile(splits: FaceSplits, seed: number, p: "full" | "quick"): string {
-  return path.join(dataDir("faces", "grid"), `results-${p}-split${splitFingerprint(splits)}-seed${seed}.jsonl`);
+/**
+ * Where the search appends its results. "v2": lines without a test accuracy (files of the
+ * first version computed one per configuration; they stay on disk, unread, rather than
+ * being mixed with or mistaken for these).
+ */
+export function gridResultsFile(splits: FaceSplits, seed: number, p: Profile): string {
+  return path.join(dataDir("faces", "grid"), `results-v2-${p}-split${splitFingerprint(splits)}-seed${seed}.jsonl`);
 }
 
-/** The grid's results as a danfojs DataFrame, best validation accuracy first. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- danfojs ships no usable types for DataFrame in Node
-export function resultsFrame(results: GridResult[]): any {
-  // danfojs is loaded only here: it is heavy, and only the notebook table needs it.
-  const dfd = require("danfojs-node");
-  const rows = results.map((r) => ({
-    size: `${r.config.size}x${r.config.size}`,
-    hidden: r.config.hidden,
-    epochs: r.config.epochs,
-    batch: r.config.batchSize,
-    activation: r.config.activation === "relu" ? "ReLU" : "LeakyReLU(0.01)",
-    lr: r.config.learningRate,
-    train: r.trainAccuracy,
-    validation: r.validationAccuracy,
-    test: r.testAccuracy,
-    seconds: Number(r.seconds.toFixed(1)),
-  }));
-  return new dfd.DataFrame(rows).sortValues("validation", { ascending: false });
+/** The saved chosen network; versioned with the results file it was chosen from. */
+export function chosenModelFile(p: Profile, seed: number): string {
+  return path.join(dataDir("faces", "models"), `part8-v2-${p}-seed${seed}.json`);
+}
+
+interface SavedNetwork {
+  split: string;
+  result: GridResult;
+  curve: CurvePoint[];
+  trainAccuracy: number;
+  validationAccuracy: number;
+  weights: unknown;
+}
+
+export interface ChosenFaceNetwork {
+  /** Every configuration of the profile's grid, in grid order. */
+  results: GridResult[];
+  /** The best by validation accuracy (`bestResult`: ties to the cheaper configuration). */
+  best: GridResult;
+  /** The best configuration trained again from the same seed, accuracies recorded every epoch. */
+  weights: MlpWeights;
+  curve: CurvePoint[];
+  trainAccuracy: number;
+  validationAccuracy: number;
+  /** False when the network was read back from `file` (same split, same configuration). */
+  retrained: boolean;
+  file: string;
+}
+
+export interface ChosenOptions {
+  /** Read the saved network back when it was chosen from the same split and configuration (default true). */
+  reuseSaved?: boolean;
+  workers?: number;
+  log?: (line: string) => void;
 }
 
 /**
- * Retrains one configuration with the accuracies of every epoch recorded (Figure 8); the
- * same seed gives the same network the grid search trained.
+ * Part 8's selection, the one sequence notebooks 08-10 and scripts/faces-grid.ts share: the
+ * grid search on training and validation images (resumed from its results file, so instant
+ * once done), the best configuration by validation accuracy, retrained from the same seed
+ * with a learning curve, and saved. The test set is not read here: see `chosenTestAccuracy`.
  */
-export function trainWithCurve(data: GridData, r: GridResult): MlpTrainResult & { testAccuracy: number } {
-  const t = trainMlp(data.train, data.validation, { ...r.config, seed: r.seed }, { curveEvery: 1 });
-  return { ...t, testAccuracy: mlpAccuracy(t.weights, data.test) };
-}
-
-/** Mean of each hidden unit's activation over the rows of one actor. */
-export function meanHidden(w: MlpWeights, x: Float32Array, rows: number): Float64Array {
-  const h = hiddenActivations(w, x, rows);
-  const mean = new Float64Array(w.hidden);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < w.hidden; j++) mean[j] += h[r * w.hidden + j] / rows;
-  return mean;
-}
-
-export interface UnitContribution {
-  unit: number;
-  /** mean activation over actor A's images times the unit's weight into A's output; likewise B. */
-  contributionA: number;
-  contributionB: number;
-  /** |cA - cB| / mean(|cA|, |cB|) in percent (0 when both are 0). */
-  percentDifference: number;
-  /** The actor a larger activation of this unit speaks for: the one whose output weight is larger. */
-  favours: "A" | "B";
-}
-
-/**
- * The report's Part 9 selection: each hidden unit's contribution to "A" on A's images and
- * to "B" on B's images, ranked by their percentage difference (ties by the absolute gap).
- */
-export function unitContributions(
-  w: MlpWeights,
-  meanA: Float64Array,
-  meanB: Float64Array,
-  labelA: number,
-  labelB: number,
-): UnitContribution[] {
-  const out: UnitContribution[] = [];
-  for (let j = 0; j < w.hidden; j++) {
-    const wA = w.W2[j * w.outputs + labelA];
-    const wB = w.W2[j * w.outputs + labelB];
-    const cA = meanA[j] * wA;
-    const cB = meanB[j] * wB;
-    const scale = (Math.abs(cA) + Math.abs(cB)) / 2;
-    out.push({
-      unit: j,
-      contributionA: cA,
-      contributionB: cB,
-      percentDifference: scale === 0 ? 0 : (100 * Math.abs(cA - cB)) / scale,
-      favours: wA >= wB ? "A" : "B",
-    });
-  }
-  // Opposite signs all give 200%, so among equal percentages the larger absolute gap ranks first.
-  const gap = (u: UnitContribution) => Math.abs(u.contributionA - u.contributionB);
-  return out.sort((a, b) =>
-    Math.abs(b.percentDifference - a.percentDifference) > 1e-9
-      ? b.percentDifference - a.percentDifference
-      : gap(b) - gap(a) || a.unit - b.unit,
-  );
-}
-
-/** Column j of W1 (the unit's input weights), as an image. */
-export function unitInputWeights(w: MlpWeights, unit: number): Float32Array {
-  const img = new Float32Array(w.inputSize);
-  for (let i = 0; i < w.inputSize; i++) img[i] = w.W1[i * w.hidden + unit];
-  return img;
-}
-
-export function chosenModelName(p: "full" | "quick", seed: number): string {
-  return `part8-${p}-seed${seed}`;
-}
-
-/**
- * Part 8's chosen network for Part 9: the saved weights when they were trained on this
- * split, otherwise the grid search (resumed from its results file, so normally instant)
- * and a deterministic retrain of its best configuration, saved for next time.
- */
-export async function chosenNetwork(
+export async function chosenFaceNetwork(
   splits: FaceSplits,
-  p: "full" | "quick",
+  p: Profile,
   seed: number,
-): Promise<{ weights: MlpWeights; result: GridResult; retrained: boolean }> {
-  const name = chosenModelName(p, seed);
-  const saved = loadWeights(name);
-  if (saved && saved.extra.split === splitFingerprint(splits))
-    return { weights: saved.weights, result: saved.extra.result as GridResult, retrained: false };
+  opts: ChosenOptions = {},
+): Promise<ChosenFaceNetwork> {
   const data = await gridDataBySize(splits);
   const results = await runGridSearch(gridConfigs(part8Space(p)), data, {
     resultsFile: gridResultsFile(splits, seed, p),
     seed,
+    workers: opts.workers ?? 2,
+    log: opts.log,
   });
   const best = bestResult(results);
-  const t = trainWithCurve(data[best.config.size], best);
-  saveWeights(name, t.weights, { split: splitFingerprint(splits), result: best });
-  return { weights: t.weights, result: best, retrained: true };
+  const file = chosenModelFile(p, seed);
+  const split = splitFingerprint(splits);
+  if (opts.reuseSaved !== false && fs.existsSync(file)) {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedNetwork;
+    if (saved.split === split && saved.result?.key === best.key && saved.result.seed === seed) {
+      const weights = weightsFromJson(JSON.stringify(saved.weights), file);
+      return {
+        results,
+        best,
+        weights,
+        curve: saved.curve,
+        trainAccuracy: saved.trainAccuracy,
+        validationAccuracy: saved.validationAccuracy,
+        retrained: false,
+        file,
+      };
+    }
+  }
+  const d = data[best.config.size];
+  const t = trainMlp(d.train, d.validation, { ...best.config, seed: best.seed }, { curveEvery: 1 });
+  const saved: SavedNetwork = {
+    split,
+    result: best,
+    curve: t.curve,
+    trainAccuracy: t.trainAccuracy,
+    validationAccuracy: t.validationAccuracy,
+    weights: JSON.parse(weightsToJson(t.weights)),
+  };
+  writeFileAtomic(file, JSON.stringify(saved));
+  return {
+    results,
+    best,
+    weights: t.weights,
+    curve: t.curve,
+    trainAccuracy: t.trainAccuracy,
+    validationAccuracy: t.validationAccuracy,
+    retrained: true,
+    file,
+  };
+}
+
+/**
+ * The test accuracy of the chosen network: the only place Parts 8-9 read the test images,
+ * called once, after the choice is made.
+ */
+export async function chosenTestAccuracy(
+  splits: FaceSplits,
+  chosen: Pick<ChosenFaceNetwork, "best" | "weights">,
+): Promise<{ accuracy: number; test: LabelledMatrix }> {
+  const test = await faceMatrix(splits.test, chosen.best.config.size === 32 ? "grey32" : "grey64");
+  return { accuracy: mlpAccuracy(chosen.weights, test), test };
+}
+
+/**
+ * The counts k with round(k / n, digits) === accuracy: which set sizes a reported accuracy
+ * can have been measured on (0.7759 is 90/116; no count over 373 or 374 images gives it).
+ */
+export function countsGiving(accuracy: number, n: number, digits = 4): number[] {
+  const out: number[] = [];
+  for (let k = 0; k <= n; k++) if (Number((k / n).toFixed(digits)) === accuracy) out.push(k);
+  return out;
+}
+
+export interface ActorAccount {
+  actor: string;
+  /** Distinct list rows (URL + box) of the actor. */
+  listed: number;
+  /** Rejected or failed downloads, by reason (http-404, html, hash-mismatch, empty, ...). */
+  lost: Record<string, number>;
+  /** Good images whose crop repeats another entry's pixels (dropped so no face is in two sets). */
+  duplicates: number;
+  usable: number;
+  train: number;
+  validation: number;
+  test: number;
+}
+
+/** Where each actor's images went: list rows -> download losses by reason -> duplicates -> the split. */
+export function actorAccounting(prepared: PreparedFaces, splits: FaceSplits): ActorAccount[] {
+  const kept = dedupeImages(prepared.images).kept;
+  return ACTORS.map((actor) => {
+    const outcomes = prepared.pipeline.outcomes.filter((o) => o.row.actor === actor);
+    const lost: Record<string, number> = {};
+    for (const o of outcomes) if (o.state !== "ok") lost[o.reason ?? o.state] = (lost[o.reason ?? o.state] ?? 0) + 1;
+    const good = prepared.images.filter((i) => i.actor === actor).length;
+    const usable = kept.filter((i) => i.actor === actor).length;
+    const n = (set: keyof Pick<FaceSplits, "train" | "validation" | "test">) =>
+      splits[set].filter((i) => i.actor === actor).length;
+    return {
+      actor,
+      listed: outcomes.length,
+      lost,
+      duplicates: good - usable,
+      usable,
+      train: n("train"),
+      validation: n("validation"),
+      test: n("test"),
+    };
+  });
 }

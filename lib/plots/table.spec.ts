@@ -84,3 +84,17 @@ test("showTable sends html, markdown and text in one output", () => {
   assert.equal(seen.length, 1);
   assert.deepEqual(Object.keys(seen[0]).sort(), ["text/html", "text/markdown", "text/plain"]);
 });
+
+test("long tables: a scrolling box on screen, the whole table in print, highlighted rows, sort script", () => {
+  const t = toTable(rows);
+  const html = tableHtml(t, { maxHeight: 300, sortable: true, highlight: [1] });
+  const id = html.match(/<div class="report-table-box" id="(table-[0-9a-f]{10})">/)?.[1];
+  assert.ok(id, html.slice(0, 200));
+  assert.match(html, new RegExp(`@media screen \\{ #${id} \\{ max-height: 300px; overflow-y: auto;`));
+  assert.match(html, new RegExp(`@media print \\{ #${id} table \\{ font-size: 7.5pt; break-inside: auto; \\}`));
+  assert.match(html, /<tr class="highlight"><td style="text-align:left">a\|b &lt;c&gt;<\/td>/);
+  assert.match(html, new RegExp(`<script>\\(function \\(\\) \\{ var box = document.getElementById\\("${id}"\\)`));
+  // The same table gives the same id (re-runs write the same output); plain tables stay plain.
+  assert.equal(tableHtml(t, { maxHeight: 300, sortable: true, highlight: [1] }), html);
+  assert.ok(tableHtml(t).startsWith('<table class="report-table">'));
+});

@@ -4,6 +4,7 @@
  * Accepts rows (objects), `{ columns, rows }` or a danfojs DataFrame (duck-typed, so this
  * module does not load danfojs).
  */
+import * as crypto from "crypto";
 import { displayBundle } from "../runtime/display";
 
 export type Cell = string | number | boolean | null | undefined;
@@ -16,6 +17,18 @@ export interface TableOptions {
   caption?: string;
   /** Significant digits for non-integer numbers (default 4). */
   digits?: number;
+  /**
+   * Long tables: on screen a box this many pixels high that scrolls under a fixed header;
+   * in print (the PDF export) the whole table in a smaller font, its header on every page.
+   */
+  maxHeight?: number;
+  /**
+   * A click on a column header sorts by that column (again: the other way). A small inline
+   * script: Jupyter runs it in a trusted notebook; exports strip it and show the given order.
+   */
+  sortable?: boolean;
+  /** Row indices to emphasise (bold, shaded), e.g. a chosen configuration. */
+  highlight?: number[];
 }
 
 type DataFrameLike = { columns: string[]; values: Cell[][] };
@@ -66,14 +79,39 @@ const numeric = (t: TableData, c: number) =>
 export function tableHtml(t: TableData, opts: TableOptions = {}): string {
   const align = t.columns.map((_, c) => (numeric(t, c) ? "right" : "left"));
   const head = t.columns.map((c, i) => `<th style="text-align:${align[i]}">${escapeHtml(c)}</th>`).join("");
+  const highlight = new Set(opts.highlight ?? []);
   const body = t.rows
     .map(
-      (r) =>
-        `<tr>${r.map((v, i) => `<td style="text-align:${align[i]}">${escapeHtml(formatCell(v, opts.digits))}</td>`).join("")}</tr>`,
+      (r, k) =>
+        `<tr${highlight.has(k) ? ' class="highlight"' : ""}>${r.map((v, i) => `<td style="text-align:${align[i]}">${escapeHtml(formatCell(v, opts.digits))}</td>`).join("")}</tr>`,
     )
     .join("\n");
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";
-  return `<table class="report-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
+  const table = `<table class="report-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
+  if (opts.maxHeight === undefined && !opts.sortable && highlight.size === 0) return table;
+  // Styles and script are scoped to this table by an id derived from its content, so a
+  // re-run writes the same output and two tables on a page do not share state.
+  const id = `table-${crypto.createHash("sha256").update(table).digest("hex").slice(0, 10)}`;
+  const css = [
+    `#${id} tr.highlight td { font-weight: bold; background: #fff2c2; }`,
+    opts.maxHeight === undefined
+      ? ""
+      : `@media screen { #${id} { max-height: ${opts.maxHeight}px; overflow-y: auto; display: inline-block; } ` +
+        `#${id} thead th { position: sticky; top: 0; background: white; } } ` +
+        `@media print { #${id} table { font-size: 7.5pt; break-inside: auto; } #${id} thead { display: table-header-group; } }`,
+    opts.sortable ? `#${id} th { cursor: pointer; }` : "",
+  ].join(" ");
+  const script = opts.sortable
+    ? `<script>(function () { var box = document.getElementById(${JSON.stringify(id)}); if (!box) return;` +
+      ` var t = box.querySelector("table"), ths = t.tHead.rows[0].cells;` +
+      ` Array.prototype.forEach.call(ths, function (th, c) { th.title = "click to sort"; th.onclick = function () {` +
+      ` var up = th.getAttribute("data-sort") !== "up", rows = Array.prototype.slice.call(t.tBodies[0].rows);` +
+      ` rows.sort(function (a, b) { var x = a.cells[c].textContent, y = b.cells[c].textContent, nx = parseFloat(x), ny = parseFloat(y);` +
+      ` var d = isNaN(nx) || isNaN(ny) ? x.localeCompare(y) : nx - ny; return up ? d : -d; });` +
+      ` rows.forEach(function (r) { t.tBodies[0].appendChild(r); });` +
+      ` Array.prototype.forEach.call(ths, function (h) { h.removeAttribute("data-sort"); }); th.setAttribute("data-sort", up ? "up" : "down"); }; }); })();</script>`
+    : "";
+  return `<div class="report-table-box" id="${id}"><style>${css}</style>${table}${script}</div>`;
 }
 
 export function tableMarkdown(t: TableData, opts: TableOptions = {}): string {

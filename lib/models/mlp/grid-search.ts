@@ -9,8 +9,6 @@ import * as fs from "fs";
 import { Activation, CurvePoint } from "./mlp";
 import type { LabelledMatrix } from "../../data/labelled";
 import { startModuleWorker } from "../../runtime/workers";
-import { displayPath } from "../../runtime/paths";
-import { countLine, progressLine } from "../../runtime/progress";
 
 export interface GridConfig {
   size: 32 | 64;
@@ -61,16 +59,16 @@ export interface GridResult {
   config: GridConfig;
   seed: number;
   trainAccuracy: number;
+  /** What the selection looks at. There is no test accuracy: the search never sees the test set. */
   validationAccuracy: number;
-  testAccuracy: number;
   seconds: number;
   curve: CurvePoint[];
 }
 
+/** What the search trains and selects on. A caller's test set, if its object carries one, is not sent to the workers. */
 export interface GridData {
   train: LabelledMatrix;
   validation: LabelledMatrix;
-  test: LabelledMatrix;
 }
 
 /** Finished results in the file, by key; lines that do not parse (a write cut short) are skipped. */
@@ -110,28 +108,13 @@ export interface GridOptions {
   seed?: number;
   /** Record accuracies every this many epochs (and at the end); default: about 20 points per run. */
   curveEvery?: number;
-  /** Start and end lines; with it (and no onProgress), also one line per finished configuration. */
   log?: (line: string) => void;
-  /** Called as each configuration finishes. Without it or `log`: one line updated in place (lib/runtime/progress). */
-  onProgress?: (p: GridProgress) => void;
 }
 
 export interface GridProgress {
-  /** Configurations finished, counting those read back from the results file. */
   done: number;
   total: number;
-  /** Read back from the results file, not run now. */
   skipped: number;
-  /** Seconds since this run started training. */
-  elapsedSeconds: number;
-  /** The configuration that just finished. */
-  last: GridResult;
-}
-
-/** "grid search [####......] 54/212 run, 2 min 10 s, about 6 min left: s32-h20-...: validation 0.8534". */
-export function gridProgressText(p: GridProgress): string {
-  const detail = `${p.last.key}: validation ${p.last.validationAccuracy.toFixed(4)}`;
-  return countLine("grid search", p.done - p.skipped, p.total - p.skipped, p.elapsedSeconds, detail);
 }
 
 /** Runs every configuration not yet in the results file; returns all results for `configs`. */
@@ -145,19 +128,18 @@ export async function runGridSearch(
   const done = readResults(opts.resultsFile);
   const todo = configs.filter((c) => !done.has(configKey(c)));
   const trainRows = data[32].train.labels.length;
+  const selectionOnly = {
+    32: { train: data[32].train, validation: data[32].validation },
+    64: { train: data[64].train, validation: data[64].validation },
+  };
   todo.sort((a, b) => estimatedCost(b, trainRows) - estimatedCost(a, trainRows));
   const skipped = configs.length - todo.length;
   log(
-    `grid search: ${configs.length} configurations, ${skipped} already done (${displayPath(opts.resultsFile)}), ${todo.length} to run on ${opts.workers ?? 2} workers`,
+    `grid search: ${configs.length} configurations, ${skipped} already done (${opts.resultsFile}), ${todo.length} to run on ${opts.workers ?? 2} workers`,
   );
   if (todo.length > 0) {
     const t0 = performance.now();
     let finished = 0;
-    const line = opts.onProgress || opts.log ? null : progressLine();
-    const inPlace = (p: GridProgress) => {
-      if (p.done === p.total) line?.done(gridProgressText(p));
-      else line?.update(gridProgressText(p));
-    };
     const nWorkers = Math.max(1, Math.min(opts.workers ?? 2, todo.length));
     let next = 0;
     await Promise.all(
@@ -165,7 +147,7 @@ export async function runGridSearch(
         { length: nWorkers },
         () =>
           new Promise<void>((resolve, reject) => {
-            const w = startModuleWorker(__filename, "grid-worker", { workerData: { data } });
+            const w = startModuleWorker(__filename, "grid-worker", { workerData: { data: selectionOnly } });
             const feed = () => {
               if (next >= todo.length) {
                 w.terminate().then(() => resolve(), reject);
@@ -191,19 +173,9 @@ export async function runGridSearch(
                 finished++;
                 const elapsed = (performance.now() - t0) / 1000;
                 const eta = (elapsed / finished) * (todo.length - finished);
-                const p = {
-                  done: skipped + finished,
-                  total: configs.length,
-                  skipped,
-                  elapsedSeconds: elapsed,
-                  last: r,
-                };
-                if (opts.onProgress) opts.onProgress(p);
-                else if (opts.log)
-                  opts.log(
-                    `[${skipped + finished}/${configs.length}] ${r.key}: validation ${r.validationAccuracy.toFixed(4)} train ${r.trainAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s; elapsed ${elapsed.toFixed(0)} s, about ${eta.toFixed(0)} s left)`,
-                  );
-                else inPlace(p);
+                log(
+                  `[${skipped + finished}/${configs.length}] ${r.key}: validation ${r.validationAccuracy.toFixed(4)} train ${r.trainAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s; elapsed ${elapsed.toFixed(0)} s, about ${eta.toFixed(0)} s left)`,
+                );
               }
               feed();
             });
@@ -217,12 +189,29 @@ export async function runGridSearch(
   return configs.map((c) => done.get(configKey(c))!);
 }
 
-/** Best by validation accuracy; ties go to the cheaper configuration, then to grid order. */
+/**
+ * Training cost of a configuration, in multiply-adds per training image up to a constant:
+ * epochs x inputs x hidden units (the first layer dominates; batch size, activation and
+ * learning rate change the number of steps or their kind, not this work).
+ */
+export function trainingCost(c: GridConfig): number {
+  return c.epochs * c.size * c.size * c.hidden;
+}
+
+/**
+ * Best by validation accuracy. Accuracies are counts over the same validation set, so
+ * ties are exact and common; a tie goes to the cheaper configuration (`trainingCost`: the
+ * smaller network trained for fewer epochs), then to the earlier one in `results`' order.
+ */
 export function bestResult(results: GridResult[]): GridResult {
   if (results.length === 0) throw new Error("bestResult: no results");
   let best = results[0];
   for (const r of results.slice(1)) {
-    if (r.validationAccuracy > best.validationAccuracy) best = r;
+    if (
+      r.validationAccuracy > best.validationAccuracy ||
+      (r.validationAccuracy === best.validationAccuracy && trainingCost(r.config) < trainingCost(best.config))
+    )
+      best = r;
   }
   return best;
 }

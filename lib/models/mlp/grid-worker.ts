@@ -1,7 +1,10 @@
-/** Worker thread of the grid search: trains one configuration per message and posts its result. */
+/**
+ * Worker thread of the grid search: trains one configuration per message and posts its
+ * result. It receives training and validation sets only; the test set stays with the caller.
+ */
 import { parentPort, workerData } from "worker_threads";
 import { initBackend } from "../../runtime/backend";
-import { mlpAccuracy, trainMlp } from "./mlp";
+import { trainMlp } from "./mlp";
 import { configKey, GridConfig, GridData, GridResult } from "./grid-search";
 
 const data = workerData.data as Record<32 | 64, GridData>;
@@ -19,7 +22,6 @@ parentPort!.on("message", async (msg: { config: GridConfig; seed: number; curveE
       seed,
       trainAccuracy: r.trainAccuracy,
       validationAccuracy: r.validationAccuracy,
-      testAccuracy: mlpAccuracy(r.weights, d.test),
       seconds: r.seconds,
       curve: r.curve,
     };
