@@ -108,7 +108,8 @@ export function printMultiTapProgress(
   everySeconds = 15,
   print: (line: string) => void = console.log,
 ): (p: MultiTapProgress) => void {
-  let last = -Infinity;
+  // The first line comes after `everySeconds`, not after the first chunk: a run served from the cache prints one line.
+  let last = performance.now() / 1000;
   return (p) => {
     const now = performance.now() / 1000;
     const end = p.done === p.total;
