@@ -18,11 +18,12 @@ export function projectRoot(): string {
 /**
  * A path as output shows it: relative to the project root, with "/" ("data/faces/grid/x.jsonl",
  * "../shared/facescrub/list.txt"), so notebooks and logs hold no machine's absolute paths.
- * URLs pass through as they are.
+ * URLs and relative paths pass through as they are.
  */
 export function displayPath(file: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return file;
-  const rel = path.relative(projectRoot(), path.resolve(file));
+  // URLs, and relative paths, which already say the path as their caller means it.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) || !path.isAbsolute(file)) return file;
+  const rel = path.relative(projectRoot(), file);
   return rel === "" ? "." : rel.split(path.sep).join("/");
 }
 

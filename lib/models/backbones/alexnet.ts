@@ -29,7 +29,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { tf, initBackend } from "../../runtime/backend";
-import { dataDir } from "../../runtime/paths";
+import { dataDir, displayPath } from "../../runtime/paths";
 import { Backbone, RgbImage, TapLayer, batchTensor, tapLayer, unbatch } from "./backbone";
 import { NpyArray, parseNpy } from "./npy";
 
@@ -93,7 +93,7 @@ export function weightsHelp(dir = "data/weights/alexnet-torchvision"): string {
   return (
     "AlexNet weights are not shipped. To get torchvision's pretrained AlexNet (233 MB): " +
     `download ${WEIGHTS_URL} (e.g. curl -LO ${WEIGHTS_URL}), then convert it once with ` +
-    `\`.venv/bin/python scripts/alexnet-weights.py alexnet-owt-7be5be79.pth ${dir}\` ` +
+    `\`.venv/bin/python scripts/alexnet-weights.py alexnet-owt-7be5be79.pth ${displayPath(dir)}\` ` +
     "(needs PyTorch, which scripts/install.sh puts in .venv), or point ALEXNET_WEIGHTS at a folder the converter wrote."
   );
 }
