@@ -16,11 +16,12 @@ import {
   TimingOptions,
   fitExponential,
   fitPowerLaw,
-  measure,
+  median,
   runSweep,
+  timeCalls,
 } from "../models/fcnet/backprop-cost";
 import { GradientMethod, backpropCount, naiveCount, perWeightCount, totalOps } from "../models/fcnet/op-count";
-import { randomExample, randomFcNet } from "../models/fcnet/fc-net";
+import { forward, gradientWorkspace, randomExample, randomFcNet } from "../models/fcnet/fc-net";
 import { relativeError, tfGradient } from "../models/fcnet/fc-net-tf";
 import { naiveGradient } from "../models/fcnet/naive-gradient";
 import { backprop, perWeightBackprop } from "../models/fcnet/backprop";
@@ -275,20 +276,34 @@ export type AllocationRow = {
 
 /**
  * What allocating the gradient and scratch arrays in every call costs: the cached methods
- * timed both ways at each (K, N). The study itself reuses one workspace per size.
+ * timed both ways at each (K, N), in alternating rounds so that a busy spell of the machine
+ * hits both alike; each figure is the median over the rounds. The study itself reuses one
+ * workspace per size.
  */
-export function allocationComparison(shapes: [number, number][], timing: TimingOptions): AllocationRow[] {
+export function allocationComparison(shapes: [number, number][], timing: TimingOptions, seed = 7): AllocationRow[] {
   return (["perWeight", "backprop"] as GradientMethod[]).flatMap((method) =>
     shapes.map(([K, N]) => {
-      const reused = measure(method, K, N, timing);
-      const fresh = measure(method, K, N, timing, 7, { freshArrays: true });
+      const rng = new Random(seed + 1000 * K + N);
+      const net = randomFcNet(rng, K, N);
+      const ex = randomExample(rng, K);
+      const ys = forward(net, ex.x);
+      const fn = METHODS[method];
+      const ws = gradientWorkspace(K, N);
+      const ops = totalOps(fn(net, ex, ys, ws).ops);
+      const once = { ...timing, reps: 1, maxSecondsPerSize: undefined };
+      const reused: number[] = [];
+      const fresh: number[] = [];
+      for (let round = 0; round < Math.max(3, timing.reps); round++) {
+        reused.push(timeCalls(() => void fn(net, ex, ys, ws), once).median);
+        fresh.push(timeCalls(() => void fn(net, ex, ys, gradientWorkspace(K, N)), once).median);
+      }
       return {
         method: SHORT_NAMES[method],
         K,
         N,
-        operations: reused.ops,
-        "ns per op, reused arrays": (reused.seconds / reused.ops) * 1e9,
-        "ns per op, fresh arrays": (fresh.seconds / fresh.ops) * 1e9,
+        operations: ops,
+        "ns per op, reused arrays": (median(reused) / ops) * 1e9,
+        "ns per op, fresh arrays": (median(fresh) / ops) * 1e9,
       };
     }),
   );

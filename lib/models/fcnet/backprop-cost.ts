@@ -144,18 +144,10 @@ export interface CostRow {
 
 /**
  * One method at one size: count the operations once, then time gradient calls on cached
- * activations. Every call writes into one reused workspace (`freshArrays: false`, the
- * default), so all three methods are timed doing arithmetic only; `freshArrays: true`
- * allocates the gradient and scratch arrays in every call instead, to measure what that costs.
+ * activations. Every call writes into one reused workspace, so all three methods are timed
+ * doing arithmetic only (allocating typed arrays would cost more than a small net's arithmetic).
  */
-export function measure(
-  method: GradientMethod,
-  K: number,
-  N: number,
-  timing: TimingOptions,
-  seed = 7,
-  opts: { freshArrays?: boolean } = {},
-): CostRow {
+export function measure(method: GradientMethod, K: number, N: number, timing: TimingOptions, seed = 7): CostRow {
   const rng = new Random(seed + 1000 * K + N);
   const net = randomFcNet(rng, K, N);
   const ex = randomExample(rng, K);
@@ -163,9 +155,7 @@ export function measure(
   const fn = METHODS[method];
   const ws = gradientWorkspace(K, N);
   const { ops: counts } = fn(net, ex, ys, ws);
-  const t = opts.freshArrays
-    ? timeCalls(() => void fn(net, ex, ys, gradientWorkspace(K, N)), timing)
-    : timeCalls(() => void fn(net, ex, ys, ws), timing);
+  const t = timeCalls(() => void fn(net, ex, ys, ws), timing);
   return {
     method,
     K,
