@@ -6,8 +6,8 @@
  * is for the notebook's single look at the chosen network.
  */
 import { loadFaceSplits } from "@csc411/lib/data/faces";
-import { chosenFaceNetwork, configRank, REPORT_CHOICE } from "@csc411/lib/experiments/faces";
-import { profile } from "@csc411/lib/runtime";
+import { chosenFaceNetwork, configRank, REPORT_CHOICE, sameConfig } from "@csc411/lib/experiments/faces";
+import { displayPath, profile } from "@csc411/lib/runtime";
 
 async function main() {
   const seed = Number(process.env.FACES_SEED ?? 0);
@@ -17,9 +17,9 @@ async function main() {
   const chosen = await chosenFaceNetwork(splits, p, seed, { workers: Number(process.env.GRID_WORKERS ?? 2) });
   const { best } = chosen;
   console.log(
-    `wall ${((performance.now() - t0) / 1000).toFixed(1)} s; best of ${chosen.results.length}: ${best.key}, validation ${best.validationAccuracy.toFixed(4)} (retrained: ${chosen.validationAccuracy.toFixed(4)}, saved to ${chosen.file})`,
+    `wall ${((performance.now() - t0) / 1000).toFixed(1)} s; best of ${chosen.results.length}: ${best.key}, validation ${best.validationAccuracy.toFixed(4)} (retrained: ${chosen.validationAccuracy.toFixed(4)}, saved to ${displayPath(chosen.file)})`,
   );
-  if (chosen.results.some((r) => r.key === `s64-h20-e200-b100-leaky_relu-lr0.001`)) {
+  if (chosen.results.some((r) => sameConfig(r.config, REPORT_CHOICE))) {
     const rank = configRank(chosen.results, REPORT_CHOICE);
     console.log(
       `the report's configuration: validation ${rank.result.validationAccuracy.toFixed(4)}, rank ${rank.rank} of ${rank.of} (tied with ${rank.tiedWith})`,
