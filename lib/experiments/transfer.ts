@@ -17,7 +17,7 @@ import { LabelledMatrix } from "../data/labelled";
 import { ActivationOptions, cachedActivations, printProgress } from "../models/backbones/activation-cache";
 import { Backbone, RgbImage, tapLayer } from "../models/backbones/backbone";
 import { cachedActivationsAt, printMultiTapProgress } from "../models/backbones/multi-tap";
-import { linesInPlace } from "../runtime/progress";
+import { countLine, linesInPlace, progressLine } from "../runtime/progress";
 import { MlpConfig, MlpTrainResult, mlpAccuracy, trainMlp } from "../models/mlp/mlp";
 
 export interface FeatureSet extends LabelledMatrix {
@@ -177,16 +177,26 @@ export interface BackboneSearch {
 /**
  * Trains the classifier on every candidate of every backbone and scores it on the
  * validation faces (the test faces are not read). Returns one row per candidate and the
- * extraction statistics per backbone and set.
+ * extraction statistics per backbone and set. With `log`, a line per candidate (and
+ * extraction progress) goes there; without, each shows as one line updated in place.
  */
 export async function evaluateCandidates(
   searches: readonly BackboneSearch[],
   faces: Pick<FaceSplitsSubset, "train" | "validation">,
   classifier: MlpConfig,
-  log: (line: string) => void = console.log,
+  log?: (line: string) => void,
 ): Promise<{ results: CandidateResult[]; extraction: ExtractionStats[] }> {
   const results: CandidateResult[] = [];
   const extraction: ExtractionStats[] = [];
+  const total = searches.reduce((n, s) => n + s.taps.reduce((m, t) => m + t.poolings.length, 0) * s.flips.length, 0);
+  const line = log ? null : progressLine();
+  const t0 = performance.now();
+  const trained = (text: string) => {
+    if (log) return log(text);
+    const status = countLine("candidates", results.length, total, (performance.now() - t0) / 1000, text);
+    if (results.length === total) line?.done(status);
+    else line?.update(status);
+  };
   for (const { backbone, taps, flips } of searches) {
     const train = await faceFeaturesAt(backbone, taps, faces.train, { log });
     const validation = await faceFeaturesAt(backbone, taps, faces.validation, { log });
@@ -214,9 +224,11 @@ export async function evaluateCandidates(
             validation: r.validationAccuracy,
             seconds: r.seconds,
           });
-          log(
+          trained(
             `${backbone.name} ${key}${flip ? " +mirrored" : ""}: validation ${(100 * r.validationAccuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
           );
+          // Training blocks; a pause lets a kernel send the updated line before the next one starts.
+          await new Promise((resolve) => setImmediate(resolve));
         }
   }
   return { results, extraction };
