@@ -19,8 +19,8 @@
  * manifest.json with every array's shape and SHA-256. The loader checks the manifest,
  * every shape, hash and value, and transposes the kernels to TensorFlow.js's
  * [kh, kw, in, out]. PyTorch pads symmetrically and explicitly, so each convolution is
- * tf.pad followed by a 'valid' convolution (TensorFlow's 'same' pads asymmetrically at
- * stride 4 and would shift conv1).
+ * tf.pad followed by a 'valid' convolution (TensorFlow's 'same' would pad conv1 by 4 pixels
+ * per side and give 57x57 instead of PyTorch's 2 pixels and 56x56).
  *
  * The channel counts are parameters so that tests can build a tiny AlexNet with the same
  * geometry and write its weights in the same format.
