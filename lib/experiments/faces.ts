@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { dataDir, writeFileAtomic } from "../runtime/paths";
+import { sha256Hex } from "../runtime/integrity";
 import { ACTORS, faceMatrix, FaceSplits, LabelledMatrix, PreparedFaces } from "../data/faces";
 import { dedupeImages } from "../data/face-splits";
 import {
@@ -75,13 +76,54 @@ export function chosenModelFile(p: Profile, seed: number): string {
   return path.join(dataDir("faces", "models"), `part8-v2-${p}-seed${seed}.json`);
 }
 
-interface SavedNetwork {
+export interface SavedNetwork {
   split: string;
   result: GridResult;
   curve: CurvePoint[];
   trainAccuracy: number;
   validationAccuracy: number;
   weights: unknown;
+  /** SHA-256 of the JSON of every field above, in this order. */
+  sha256?: string;
+}
+
+/**
+ * The saved network, if the file proves it: it parses, its checksum matches, and its weights
+ * have the right shapes and finite values. Otherwise null, with one line naming the file and
+ * why (the caller retrains, deterministically, and saves again).
+ */
+export function readSavedNetwork(
+  file: string,
+  warn: (line: string) => void,
+): { saved: SavedNetwork; weights: MlpWeights } | null {
+  if (!fs.existsSync(file)) return null;
+  let problem: string;
+  try {
+    let saved: SavedNetwork;
+    try {
+      saved = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new Error(`unreadable (${(e as Error).message}), e.g. cut short`, { cause: e });
+    }
+    const { sha256, ...body } = saved;
+    if (sha256 === undefined) throw new Error("written before model files carried a checksum");
+    if (sha256 !== sha256Hex(JSON.stringify(body))) throw new Error("checksum does not match its contents");
+    return { saved, weights: weightsFromJson(JSON.stringify(saved.weights), "weights") };
+  } catch (e) {
+    problem = (e as Error).message;
+  }
+  warn(`${file}: ${problem}; retraining`);
+  return null;
+}
+
+/** Writes the network with its checksum (atomically); non-finite weights are refused by weightsToJson, never saved. */
+export function writeSavedNetwork(
+  file: string,
+  network: Omit<SavedNetwork, "weights" | "sha256">,
+  weights: MlpWeights,
+): void {
+  const body: SavedNetwork = { ...network, weights: JSON.parse(weightsToJson(weights, file)) };
+  writeFileAtomic(file, JSON.stringify({ ...body, sha256: sha256Hex(JSON.stringify(body)) }));
 }
 
 export interface ChosenFaceNetwork {
@@ -128,10 +170,10 @@ export async function chosenFaceNetwork(
   const best = bestResult(results);
   const file = chosenModelFile(p, seed);
   const split = splitFingerprint(splits);
-  if (opts.reuseSaved !== false && fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedNetwork;
+  const read = opts.reuseSaved !== false ? readSavedNetwork(file, opts.log ?? ((l) => console.warn(l))) : null;
+  if (read) {
+    const { saved, weights } = read;
     if (saved.split === split && saved.result?.key === best.key && saved.result.seed === seed) {
-      const weights = weightsFromJson(JSON.stringify(saved.weights), file);
       return {
         results,
         best,
@@ -146,15 +188,11 @@ export async function chosenFaceNetwork(
   }
   const d = data[best.config.size];
   const t = trainMlp(d.train, d.validation, { ...best.config, seed: best.seed }, { curveEvery: 1 });
-  const saved: SavedNetwork = {
-    split,
-    result: best,
-    curve: t.curve,
-    trainAccuracy: t.trainAccuracy,
-    validationAccuracy: t.validationAccuracy,
-    weights: JSON.parse(weightsToJson(t.weights)),
-  };
-  writeFileAtomic(file, JSON.stringify(saved));
+  writeSavedNetwork(
+    file,
+    { split, result: best, curve: t.curve, trainAccuracy: t.trainAccuracy, validationAccuracy: t.validationAccuracy },
+    t.weights,
+  );
   return {
     results,
     best,
