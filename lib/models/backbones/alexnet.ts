@@ -222,9 +222,7 @@ export function alexNetWeightsAvailable(dir = defaultAlexNetWeightsDir()): boole
 
 /** torchvision's transforms.Normalize with ImageNet's statistics, on a [0,1] NHWC batch. */
 export function alexNetPreprocess(batch: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() =>
-    tf.div(tf.sub(batch, IMAGENET_MEAN as unknown as number[]), IMAGENET_STD as unknown as number[]),
-  );
+  return tf.tidy(() => tf.div(tf.sub(batch, tf.tensor1d([...IMAGENET_MEAN])), tf.tensor1d([...IMAGENET_STD])));
 }
 
 /** PyTorch's Conv2d: symmetric zero padding, then a 'valid' convolution, plus bias. */
