@@ -8,6 +8,7 @@ import {
   imageGrid,
   learningCurves,
   lineChart,
+  logAxisTicks,
   renderPng,
   showFigure,
   weightImages,
@@ -312,4 +313,24 @@ test("learning curves: dashes in series order, y axis ranged to the data from yR
   const all = learningCurves({ title: "t", series: [{ name: "a", x: [0, 1], y: [0.5, 1] }] });
   assert.deepEqual(all.layout.yaxis.range, [0.475, 1.025]);
   assert.equal(all.layout.annotations, undefined);
+});
+
+test("log axes: 1-2-5 labels up to 2.5 decades, one label per decade beyond, every other decade past 8", () => {
+  const cases: [number[], unknown][] = [
+    [[0.7, 60], { dtick: "D2" }],
+    [[2, 512], { dtick: "D2" }],
+    [[1e-7, 1], { dtick: 1, minor: { ticks: "outside", ticklen: 3, dtick: "D1", showgrid: false } }],
+    [[1, 1e12], { dtick: 2, minor: { ticks: "outside", ticklen: 3, dtick: "D1", showgrid: false } }],
+  ];
+  for (const [values, want] of cases) assert.deepEqual(logAxisTicks(values), want, `${values}`);
+  const fig = lineChart({
+    title: "t",
+    xTitle: "K",
+    yTitle: "s",
+    xLog: true,
+    yLog: true,
+    series: [{ name: "a", x: [2, 512], y: [1e-7, 1] }],
+  });
+  assert.equal(fig.layout.xaxis.dtick, "D2");
+  assert.equal(fig.layout.yaxis.dtick, 1);
 });
