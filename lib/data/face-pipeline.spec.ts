@@ -7,7 +7,7 @@ import * as path from "path";
 import { Jimp } from "jimp";
 import { FaceRow } from "./facescrub-list";
 import { FaceSource, FetchError } from "./face-source";
-import { cropFile, progressPrinter, runFacePipeline } from "./face-pipeline";
+import { cropFile, progressPrinter, rejectedReport, runFacePipeline } from "./face-pipeline";
 
 const sha = (b: Uint8Array) => crypto.createHash("sha256").update(b).digest("hex");
 
@@ -103,4 +103,19 @@ test("progress printer: a line per tenth when not a terminal, counts included", 
   for (let done = 1; done <= 20; done++) p({ done, total: 20, ok: done, rejected: 0, failed: 0 });
   assert.equal(lines.length, 11);
   assert.match(lines[10], /20\/20 ok 20 rejected 0 failed 0/);
+});
+
+test("rejected report: every row not ok, in list order, one line each even when details hold tabs or newlines", () => {
+  const r = (line: number, url: string) => row(url, "0".repeat(64), [0, 0, 1, 1], line);
+  const report = rejectedReport([
+    { row: r(9, "http://h/b"), state: "failed", reason: "timeout", detail: "no answer\nwithin 1 ms", cached: false },
+    { row: r(3, "http://h/ok"), state: "ok", cached: true },
+    { row: r(2, "http://h/a"), state: "rejected", reason: "http-404", detail: "HTTP 404\tfor a", cached: true },
+  ]);
+  assert.equal(
+    report,
+    "line\tactor\tstate\treason\turl\tdetail\n" +
+      "2\tA\trejected\thttp-404\thttp://h/a\tHTTP 404 for a\n" +
+      "9\tA\tfailed\ttimeout\thttp://h/b\tno answer within 1 ms\n",
+  );
 });
