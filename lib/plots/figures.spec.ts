@@ -309,7 +309,7 @@ test("learning curves: dashes in series order, y axis ranged to the data from yR
     fig.layout.yaxis.range.map((v: number) => Number(v.toFixed(4))),
     [0.7925, 0.9575],
   );
-  assert.equal(fig.layout.annotations[0].text, "below the axis: 2 points up to iteration 0 (lowest 0.1)");
+  assert.equal(fig.layout.annotations[0].text, "below the axis: 2 points at iteration 0 (lowest 0.1)");
   const all = learningCurves({ title: "t", series: [{ name: "a", x: [0, 1], y: [0.5, 1] }] });
   assert.deepEqual(all.layout.yaxis.range, [0.475, 1.025]);
   assert.equal(all.layout.annotations, undefined);

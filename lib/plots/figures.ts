@@ -232,11 +232,14 @@ export function learningCurves(spec: LearningCurvesSpec): Figure {
     const { range, below } = dataRange(spec.series, spec.yRangeFromX);
     layout.yaxis.range = range;
     if (below.length > 0) {
+      const firstX = Math.min(...below.map((p) => p.x));
       const lastX = Math.max(...below.map((p) => p.x));
+      const where =
+        firstX === lastX ? `at ${layout.xaxis.title.text} ${lastX}` : `up to ${layout.xaxis.title.text} ${lastX}`;
       const lowest = below.reduce((a, b) => (b.y < a.y ? b : a));
       layout.annotations = [
         {
-          text: `below the axis: ${below.length} point${below.length === 1 ? "" : "s"} up to ${layout.xaxis.title.text} ${lastX} (lowest ${Number(lowest.y.toPrecision(3))})`,
+          text: `below the axis: ${below.length} point${below.length === 1 ? "" : "s"} ${where} (lowest ${Number(lowest.y.toPrecision(3))})`,
           xref: "paper",
           yref: "paper",
           x: 1,
