@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseFaceList, readFaceList } from "./facescrub-list";
@@ -44,4 +46,24 @@ test("readFaceList reads a file and names a missing one", async () => {
   fs.writeFileSync(file, `${HEADER}\nA\t1\t2\thttp://x/a.jpg\t0,0,2,2\t${SHA}\n`);
   assert.equal((await readFaceList(file)).rows.length, 1);
   await assert.rejects(readFaceList(path.join(dir, "none.txt")), /none.txt: no such file/);
+});
+
+test("readFaceList over http(s): read through a redirect; a 404 and a redirect loop are named", async () => {
+  const text = `${HEADER}\nA\t1\t2\thttp://x/a.jpg\t0,0,2,2\t${SHA}\n`;
+  const server = http.createServer((req, res) => {
+    if (req.url === "/list.txt") res.writeHead(200).end(text);
+    else if (req.url === "/old.txt") res.writeHead(301, { location: "/list.txt" }).end();
+    else if (req.url === "/loop.txt") res.writeHead(302, { location: "/loop.txt" }).end();
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  try {
+    assert.equal((await readFaceList(`${base}/old.txt`)).rows.length, 1);
+    await assert.rejects(readFaceList(`${base}/none.txt`), /FaceScrub list .*none\.txt: could not be fetched \(HTTP 404/);
+    await assert.rejects(readFaceList(`${base}/loop.txt`), /loop\.txt: could not be fetched \(.*more than 5 redirects/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });

@@ -5,6 +5,7 @@
  * the SHA-256 the downloaded bytes must have.
  */
 import * as fs from "fs";
+import { httpGet } from "./face-source";
 
 export interface FaceRow {
   actor: string;
@@ -83,17 +84,16 @@ export function parseFaceList(text: string, source = "<list>"): ParsedList {
   return { rows, problems };
 }
 
-/** Reads the list from a file path or an http(s) URL. */
+/** Reads the list from a file path or an http(s) URL (fetched with the images' limits: size, redirects, deadline). */
 export async function readFaceList(pathOrUrl: string, timeoutMs = 30_000): Promise<ParsedList> {
   if (/^https?:\/\//i.test(pathOrUrl)) {
-    let res: Response;
+    let bytes: Uint8Array;
     try {
-      res = await fetch(pathOrUrl, { signal: AbortSignal.timeout(timeoutMs) });
+      bytes = (await httpGet(pathOrUrl, timeoutMs)).bytes;
     } catch (e) {
       throw new Error(`FaceScrub list ${pathOrUrl}: could not be fetched (${(e as Error).message})`, { cause: e });
     }
-    if (!res.ok) throw new Error(`FaceScrub list ${pathOrUrl}: HTTP ${res.status}`);
-    return parseFaceList(await res.text(), pathOrUrl);
+    return parseFaceList(new TextDecoder().decode(bytes), pathOrUrl);
   }
   if (!fs.existsSync(pathOrUrl)) throw new Error(`FaceScrub list ${pathOrUrl}: no such file`);
   return parseFaceList(fs.readFileSync(pathOrUrl, "utf8"), pathOrUrl);
