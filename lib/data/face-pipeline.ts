@@ -20,7 +20,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Worker } from "worker_threads";
-import { writeFileAtomic } from "../runtime/paths";
+import { displayPath, writeFileAtomic } from "../runtime/paths";
 import { sha256Hex } from "../runtime/integrity";
 import { FaceRow } from "./facescrub-list";
 import { FaceSource, FetchError, MAX_BODY_BYTES } from "./face-source";
@@ -410,7 +410,7 @@ export async function runFacePipeline(rows: FaceRow[], opts: PipelineOptions): P
   } finally {
     await pool.close();
   }
-  if (stale.length > 0) warn(`${stale.length} cached crop set(s) recomputed because they were out of date, e.g. ${stale[0]}`);
+  if (stale.length > 0) warn(`${stale.length} cached crop set(s) recomputed because they were out of date, e.g. ${displayPath(stale[0])}`);
   writeFileAtomic(rejectedReportFile(cacheDir), rejectedReport(outcomes));
 
   const reasons: Record<string, number> = {};

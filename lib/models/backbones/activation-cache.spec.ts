@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Backbone, RgbImage, TapLayer } from "./backbone";
+import { displayPath } from "../../runtime/paths";
 import {
   ActivationProgress,
   activationFile,
@@ -107,7 +108,9 @@ test("a cache file is trusted only if its length, checksum and finite values pro
     fs.writeFileSync(file, bytes);
     const lines: string[] = [];
     const r = await cachedActivations(net, "firstTwo", [image(4)], { cacheDir, warn: (l) => lines.push(l) });
-    const line = problem?.endsWith("e.g. FILE") ? problem.replace("FILE", file) : `${file}: ${problem}; recomputing`;
+    const line = problem?.endsWith("e.g. FILE")
+      ? problem.replace("FILE", displayPath(file))
+      : `${file}: ${problem}; recomputing`;
     assert.deepEqual(lines, problem ? [line] : [], what);
     assert.equal(r.hits, problem ? 0 : 1, what);
     const expected = problem ? Array.from(image(4).data.slice(0, 2)) : [0.5, 2];

@@ -14,7 +14,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Backbone, RgbImage, tapLayer } from "./backbone";
-import { dataDir, writeFileAtomic } from "../../runtime/paths";
+import { dataDir, displayPath, writeFileAtomic } from "../../runtime/paths";
 import { bytesOf, nonFiniteProblem, sha256Hex } from "../../runtime/integrity";
 
 export type ImageSource = RgbImage | (() => Promise<RgbImage>);
@@ -177,7 +177,7 @@ export async function cachedActivations(
   await flush();
   if (stale.length > 0)
     warn(
-      `${stale.length} activation file(s) written before files carried a checksum were recomputed, e.g. ${stale[0]}`,
+      `${stale.length} activation file(s) written before files carried a checksum were recomputed, e.g. ${displayPath(stale[0])}`,
     );
   opts.onProgress?.({ ...progress });
   return { features, dim, hits: progress.hits, computed: progress.computed, computeSeconds: progress.computeSeconds };
