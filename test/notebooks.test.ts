@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 const root = path.resolve(__dirname, "..");
@@ -18,6 +19,36 @@ const notebooks = fs
   .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && !f.includes(".failed."))
   .sort();
 const hash = (f: string) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
+
+/** Absolute paths of this machine that must not reach a notebook (output is to name paths relative to the project). */
+const machinePaths = [
+  root,
+  path.join(os.homedir(), "/"),
+  path.join(os.tmpdir(), "/"),
+  "/work/",
+  "/tmp/",
+  "/root/",
+  "/home/",
+];
+
+/** The bytes nbformat writes for `file` (what JupyterLab's save writes), via the project's .venv. */
+function nbformatBytes(file: string): string {
+  const out = `${file}.nbformat`;
+  const r = spawnSync(
+    path.join(root, ".venv", "bin", "python"),
+    [
+      "-c",
+      "import nbformat,sys; nb=nbformat.read(sys.argv[1], as_version=4); nbformat.write(nb, sys.argv[2])",
+      file,
+      out,
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, `nbformat could not re-save ${file}: ${r.error?.message ?? r.stderr}`);
+  const text = fs.readFileSync(out, "utf8");
+  fs.rmSync(out);
+  return text;
+}
 
 function outputsOf(file: string) {
   const nb = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -47,8 +78,22 @@ for (const name of notebooks) {
       `${name}: first output should name the quick profile`,
     );
     assert.equal(hash(committed), before, `${name}: the quick run changed the committed notebook`);
+    const text = fs.readFileSync(out, "utf8");
+    for (const p of machinePaths) assert.ok(!text.includes(p), `${name}: the output holds the machine path ${p}`);
+    assert.equal(nbformatBytes(out), text, `${name}: nbformat would re-save the notebook differently`);
+    const injected = JSON.parse(text).cells.filter((c: any) => c.metadata.tags?.includes("injected-parameters"));
+    assert.equal(injected.length, 1, `${name}: one injected parameters cell (profileName = "quick")`);
   });
 }
+
+test("the quick notebooks together are under 2 MB", () => {
+  const sizes = notebooks.map((n) => fs.statSync(path.join(root, "build", "quick", "notebooks", n)).size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(
+    total <= 2 * 1024 * 1024,
+    `${(total / 1024 / 1024).toFixed(2)} MB: ${sizes.map((s, i) => `${notebooks[i]} ${Math.round(s / 1024)} kB`).join(", ")}`,
+  );
+});
 
 test("notebook 01 through jupyter nbconvert --execute with the tslab kernel", { timeout: 10 * 60_000 }, () => {
   const outDir = path.join(root, "build", "nbconvert");
