@@ -33,12 +33,22 @@ export function pythonEnv(side: "numpy" | "torch"): NodeJS.ProcessEnv {
 }
 
 /** Runs a Python script and returns its last output line parsed as JSON; the error names the interpreter and script. */
-export function runPython<T>(python: string, script: string, args: string[], side: "numpy" | "torch"): T {
+export function runPython<T>(
+  python: string,
+  script: string,
+  args: string[],
+  side: "numpy" | "torch",
+  extraEnv: Record<string, string> = {},
+): T {
   if (!fs.existsSync(python))
     throw new Error(`${python} does not exist (the project venv is made by bash scripts/install.sh)`);
   let out: string;
   try {
-    out = execFileSync(python, [script, ...args], { encoding: "utf8", env: pythonEnv(side), maxBuffer: 1 << 26 });
+    out = execFileSync(python, [script, ...args], {
+      encoding: "utf8",
+      env: { ...pythonEnv(side), ...extraEnv },
+      maxBuffer: 1 << 26,
+    });
   } catch (e) {
     throw new Error(`${path.basename(script)} failed under ${python}: ${(e as Error).message}`, { cause: e });
   }

@@ -72,10 +72,10 @@ function writeForNumpy(train: ReturnType<typeof loadMnist>["train"]): string {
   return dir;
 }
 
-function numpyMs(python: string, dir: string, count: number): { ms: number } & BlasInfo {
+function numpyMs(python: string, dir: string, count: number, threads?: number): { ms: number } & BlasInfo {
   const script = path.join(__dirname, "bench_softmax_numpy.py");
   const args = [path.join(dir, "images.f32"), path.join(dir, "labels.f32"), String(count), String(ITERATIONS), "3"];
-  return runPython(python, script, args, "numpy");
+  return runPython(python, script, args, "numpy", threads ? { OPENBLAS_NUM_THREADS: String(threads) } : {});
 }
 
 const TARGET = 0.7;
@@ -86,7 +86,7 @@ async function main() {
   const gflops = (ms: number) => FLOP_PER_STEP / (ms * 1e6);
   const dir = writeForNumpy(train);
   const withDebian = !process.argv.includes("--no-debian") && pythonHas(DEBIAN_PYTHON, ["numpy"]);
-  type Round = { kernel2: number; kernel: number; tfjs: number; numpy: number; debian: number };
+  type Round = { kernel2: number; kernel: number; tfjs: number; numpy: number; numpy1: number; debian: number };
   const rounds: Round[] = [];
   let numpyBlas: BlasInfo | null = null,
     debianBlas: BlasInfo | null = null;
@@ -95,11 +95,12 @@ async function main() {
       const kernel2 = engineMs(train, "kernel", 2);
       const np = numpyMs(PYTHON, dir, train.rows);
       const kernel = engineMs(train, "kernel", 1);
+      const np1 = numpyMs(PYTHON, dir, train.rows, 1);
       const tfjs = engineMs(train, "tfjs");
       const deb = withDebian ? numpyMs(DEBIAN_PYTHON, dir, train.rows) : null;
       numpyBlas = np;
       debianBlas = deb;
-      rounds.push({ kernel2, kernel, tfjs, numpy: np.ms, debian: deb?.ms ?? NaN });
+      rounds.push({ kernel2, kernel, tfjs, numpy: np.ms, numpy1: np1.ms, debian: deb?.ms ?? NaN });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -120,6 +121,7 @@ async function main() {
   line("wasm kernel, 1 thread", "kernel", ", counted dense");
   line(`tfjs ${backend.name}`, "tfjs");
   line(numpyBlas!.library, "numpy");
+  line(`${numpyBlas!.library}, 1 thread`, "numpy1", " (OPENBLAS_NUM_THREADS=1)");
   if (debianBlas) line(`${debianBlas.library} (reference BLAS)`, "debian");
   const perRound = rounds.map((r) => r.kernel2 / r.numpy);
   const ratio = best("kernel2") / best("numpy");
@@ -128,6 +130,13 @@ async function main() {
   console.log(
     `  kernel (2 threads, as trainSoftmax runs by default) / numpy 2.4.6: best ${ratio.toFixed(2)}, per round ${perRound.map((x) => x.toFixed(2)).join(", ")}; target <= ${TARGET}: ${ratio <= TARGET ? "met" : "NOT met"}`,
   );
+  // OpenBLAS's two threads wait for each other when other jobs hold the cores: its 2-thread
+  // time then measures the load, and the 1-thread comparison is the fairer one.
+  const degraded = best("numpy") > best("numpy1");
+  if (degraded)
+    console.log(
+      `  WARNING: numpy on 2 threads was slower than on 1 (cores busy with other jobs), so the ratio above flatters the kernel; kernel (1 thread) / numpy (1 thread): ${(best("kernel") / best("numpy1")).toFixed(2)}`,
+    );
   console.log(`  lower bound: ${bound}`);
   printBenchmarkJson({
     name: "Part 4 training step",
@@ -140,6 +149,8 @@ async function main() {
       "wasm kernel, 1 thread": `${best("kernel").toFixed(3)} ms/step`,
       [`tfjs ${backend.name}`]: `${best("tfjs").toFixed(3)} ms/step`,
       [numpyBlas!.library]: `${best("numpy").toFixed(3)} ms/step`,
+      [`${numpyBlas!.library}, 1 thread`]: `${best("numpy1").toFixed(3)} ms/step`,
+      "kernel 1 thread / numpy 1 thread": (best("kernel") / best("numpy1")).toFixed(2),
       ...(debianBlas ? { [`${debianBlas.library} (reference BLAS)`]: `${best("debian").toFixed(3)} ms/step` } : {}),
       "ratio per round": perRound.map((x) => x.toFixed(2)).join(", "),
     },
@@ -148,6 +159,11 @@ async function main() {
     notes: [
       `${ITERATIONS} steps x ${ROUNDS} rounds, the sides interleaved within each round; best round of each compared`,
       "machine shared with other jobs while measured: timings are noisy, ratios less so",
+      ...(degraded
+        ? [
+            "numpy on 2 threads was slower than on 1 (cores busy with other jobs): the 2-thread ratio flatters the kernel; the 1-thread ratio is the fairer one from this run",
+          ]
+        : []),
     ],
   });
 }
