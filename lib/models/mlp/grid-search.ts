@@ -5,10 +5,14 @@
  * skips every configuration already in it, so an interrupted search resumes where it
  * stopped. A half-written last line (a run killed mid-write) is ignored and redone.
  */
-import * as fs from "fs";
 import { Activation, CurvePoint } from "./mlp";
 import type { LabelledMatrix } from "../../data/labelled";
 import { startModuleWorker } from "../../runtime/workers";
+import { appendGridLine, GridDivergence, readGridFile } from "./grid-results";
+import { displayPath } from "../../runtime/paths";
+import { countLine, progressLine } from "../../runtime/progress";
+import { chooseMlpEngine, MlpEngine } from "./mlp";
+import { gridJobs } from "./grid-groups";
 
 export interface GridConfig {
   size: 32 | 64;
@@ -71,29 +75,9 @@ export interface GridData {
   validation: LabelledMatrix;
 }
 
-/** Finished results in the file, by key; lines that do not parse (a write cut short) are skipped. */
+/** Finished results in the file, by key: only lines valid in full (see grid-results.ts); the rest run again. */
 export function readResults(file: string): Map<string, GridResult> {
-  const out = new Map<string, GridResult>();
-  if (!fs.existsSync(file)) return out;
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as GridResult;
-      if (r.key && typeof r.validationAccuracy === "number") out.set(r.key, r);
-    } catch {
-      // a torn last line from an interrupted run: the configuration runs again
-    }
-  }
-  return out;
-}
-
-/** One line per result in a single append, so a reader never sees half of two results mixed. */
-function appendResult(file: string, r: GridResult): void {
-  const text =
-    fs.existsSync(file) && !fs.readFileSync(file, "utf8").endsWith("\n") && fs.statSync(file).size > 0
-      ? `\n${JSON.stringify(r)}\n`
-      : `${JSON.stringify(r)}\n`;
-  fs.appendFileSync(file, text);
+  return readGridFile(file).results;
 }
 
 /** Rough relative cost, to start the longest configurations first and keep both workers busy to the end. */
@@ -108,16 +92,40 @@ export interface GridOptions {
   seed?: number;
   /** Record accuracies every this many epochs (and at the end); default: about 20 points per run. */
   curveEvery?: number;
+  /**
+   * trainMlp's engine (default "auto"). On the kernel, configurations that differ only in
+   * activation, learning rate and epochs train together as one job (grid-groups.ts).
+   */
+  engine?: MlpEngine;
+  /** Start and end lines; with it (and no onProgress), also one line per finished configuration. */
   log?: (line: string) => void;
+  /** Called as each configuration finishes. Without it or `log`: one line updated in place (lib/runtime/progress). */
+  onProgress?: (p: GridProgress) => void;
 }
 
 export interface GridProgress {
+  /** Configurations finished, counting those read back from the results file. */
   done: number;
   total: number;
+  /** Read back from the results file, not run now. */
   skipped: number;
+  /** Seconds since this run started training. */
+  elapsedSeconds: number;
+  /** The configuration that just finished. */
+  last: GridResult;
 }
 
-/** Runs every configuration not yet in the results file; returns all results for `configs`. */
+/** "grid search [####......] 54/212 run, 2 min 10 s, about 6 min left: s32-h20-...: validation 0.8534". */
+export function gridProgressText(p: GridProgress): string {
+  const detail = `${p.last.key}: validation ${p.last.validationAccuracy.toFixed(4)}`;
+  return countLine("grid search", p.done - p.skipped, p.total - p.skipped, p.elapsedSeconds, detail);
+}
+
+/**
+ * Runs every configuration not yet in the results file; returns the results of every
+ * configuration of `configs` that trained (a diverged one is recorded in the file and logged,
+ * never returned or ranked).
+ */
 export async function runGridSearch(
   configs: GridConfig[],
   data: Record<32 | 64, GridData>,
@@ -125,8 +133,11 @@ export async function runGridSearch(
 ): Promise<GridResult[]> {
   const seed = opts.seed ?? 0;
   const log = opts.log ?? ((s: string) => console.log(s));
-  const done = readResults(opts.resultsFile);
-  const todo = configs.filter((c) => !done.has(configKey(c)));
+  const file = readGridFile(opts.resultsFile);
+  const done = file.results;
+  // A diverged configuration is recorded as such: not trained again, and not ranked.
+  const diverged = file.diverged;
+  const todo = configs.filter((c) => !done.has(configKey(c)) && !diverged.has(configKey(c)));
   const trainRows = data[32].train.labels.length;
   const selectionOnly = {
     32: { train: data[32].train, validation: data[32].validation },
@@ -134,13 +145,22 @@ export async function runGridSearch(
   };
   todo.sort((a, b) => estimatedCost(b, trainRows) - estimatedCost(a, trainRows));
   const skipped = configs.length - todo.length;
+  const { engine } = chooseMlpEngine(opts.engine ?? "auto", 6);
+  // Longest jobs first, so both workers stay busy to the end.
+  const jobs = gridJobs(todo, engine);
   log(
-    `grid search: ${configs.length} configurations, ${skipped} already done (${opts.resultsFile}), ${todo.length} to run on ${opts.workers ?? 2} workers`,
+    `grid search: ${configs.length} configurations, ${skipped} already done (${displayPath(opts.resultsFile)}), ${todo.length} to run as ${jobs.length} jobs on ${opts.workers ?? 2} workers (${engine === "kernel" ? "WebAssembly kernel" : "TensorFlow.js"})`,
   );
+  for (const p of file.problems) log(p);
   if (todo.length > 0) {
     const t0 = performance.now();
     let finished = 0;
-    const nWorkers = Math.max(1, Math.min(opts.workers ?? 2, todo.length));
+    const line = opts.onProgress || opts.log ? null : progressLine();
+    const inPlace = (p: GridProgress) => {
+      if (p.done === p.total) line?.done(gridProgressText(p));
+      else line?.update(gridProgressText(p));
+    };
+    const nWorkers = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
     let next = 0;
     await Promise.all(
       Array.from(
@@ -148,37 +168,71 @@ export async function runGridSearch(
         () =>
           new Promise<void>((resolve, reject) => {
             const w = startModuleWorker(__filename, "grid-worker", { workerData: { data: selectionOnly } });
+            // A record that cannot be written (e.g. a full disk: the error names the file) stops the search.
+            const record = (r: GridResult | GridDivergence): boolean => {
+              try {
+                appendGridLine(opts.resultsFile, r);
+                return true;
+              } catch (e) {
+                w.terminate();
+                reject(e);
+                return false;
+              }
+            };
             const feed = () => {
-              if (next >= todo.length) {
+              if (next >= jobs.length) {
                 w.terminate().then(() => resolve(), reject);
                 return;
               }
-              const config = todo[next++];
+              const job = jobs[next++].configs;
               w.postMessage({
-                config,
+                configs: job,
                 seed,
-                curveEvery: opts.curveEvery ?? Math.max(1, Math.round(config.epochs / 20)),
+                engine,
+                curveEvery: job.map((c) => opts.curveEvery ?? Math.max(1, Math.round(c.epochs / 20))),
               });
             };
-            w.on("message", (msg: { result?: GridResult; error?: string }) => {
-              if (msg.error) {
-                w.terminate();
-                reject(new Error(`grid worker: ${msg.error}`));
-                return;
-              }
-              if (msg.result) {
-                const r = msg.result;
-                appendResult(opts.resultsFile, r);
-                done.set(r.key, r);
-                finished++;
-                const elapsed = (performance.now() - t0) / 1000;
-                const eta = (elapsed / finished) * (todo.length - finished);
-                log(
-                  `[${skipped + finished}/${configs.length}] ${r.key}: validation ${r.validationAccuracy.toFixed(4)} train ${r.trainAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s; elapsed ${elapsed.toFixed(0)} s, about ${eta.toFixed(0)} s left)`,
-                );
-              }
-              feed();
-            });
+            w.on(
+              "message",
+              (msg: { result?: GridResult; diverged?: GridDivergence; error?: string; jobDone?: boolean }) => {
+                if (msg.error) {
+                  w.terminate();
+                  reject(new Error(`grid worker: ${msg.error}`));
+                  return;
+                }
+                if (msg.diverged) {
+                  const d = msg.diverged;
+                  if (!record(d)) return;
+                  diverged.set(d.key, d);
+                  finished++;
+                  log(
+                    `[${skipped + finished}/${configs.length}] ${d.key}: diverged at epoch ${d.diverged.epoch} (${d.diverged.reason}); recorded, not ranked`,
+                  );
+                }
+                if (msg.result) {
+                  const r = msg.result;
+                  if (!record(r)) return;
+                  done.set(r.key, r);
+                  finished++;
+                  const elapsed = (performance.now() - t0) / 1000;
+                  const eta = (elapsed / finished) * (todo.length - finished);
+                  const p = {
+                    done: skipped + finished,
+                    total: configs.length,
+                    skipped,
+                    elapsedSeconds: elapsed,
+                    last: r,
+                  };
+                  if (opts.onProgress) opts.onProgress(p);
+                  else if (opts.log)
+                    opts.log(
+                      `[${skipped + finished}/${configs.length}] ${r.key}: validation ${r.validationAccuracy.toFixed(4)} train ${r.trainAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s; elapsed ${elapsed.toFixed(0)} s, about ${eta.toFixed(0)} s left)`,
+                    );
+                  else inPlace(p);
+                }
+                if (msg.jobDone) feed();
+              },
+            );
             w.on("error", reject);
             w.once("online", feed);
           }),
@@ -186,7 +240,12 @@ export async function runGridSearch(
     );
     log(`grid search: ran ${todo.length} configurations in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  return configs.map((c) => done.get(configKey(c))!);
+  const stopped = configs.filter((c) => diverged.has(configKey(c)));
+  if (stopped.length > 0)
+    log(
+      `grid search: ${stopped.length} configuration(s) diverged and are not ranked: ${stopped.map(configKey).join(", ")}`,
+    );
+  return configs.flatMap((c) => done.get(configKey(c)) ?? []);
 }
 
 /**
