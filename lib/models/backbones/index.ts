@@ -8,3 +8,5 @@ export * from "./face-descriptor";
 export * from "./activation-cache";
 export * from "./npy";
 export * from "./multi-tap";
+export * from "./recipe";
+export * from "./parallel";
