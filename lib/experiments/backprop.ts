@@ -99,17 +99,16 @@ export function runStudy(
 
 /**
  * runStudy for notebooks: one progress line updated in place ("sweeps [####....] 4/9, ...").
- * Sweeps are synchronous; the pause before each lets a kernel send the line before the next
- * sweep blocks the process.
+ * The kernel hands each update to ZeroMQ's own thread at once, so the line moves in
+ * JupyterLab while the synchronous sweeps run.
  */
-export async function runStudyWithProgress(cfg: StudyConfig): Promise<SweepResult[]> {
+export function runStudyWithProgress(cfg: StudyConfig): SweepResult[] {
   const all = [...cfg.kSweeps, ...cfg.nSweeps];
   const line = progressLine();
   const t0 = performance.now();
   const results: SweepResult[] = [];
   for (const [k, sweep] of all.entries()) {
     line.update(countLine("sweeps", k, all.length, (performance.now() - t0) / 1000, `running ${sweepText(sweep)}`));
-    await new Promise((resolve) => setImmediate(resolve));
     results.push({ sweep, rows: runSweep(sweep, cfg.timing) });
   }
   line.done(countLine("sweeps", all.length, all.length, (performance.now() - t0) / 1000));

@@ -227,8 +227,6 @@ export async function evaluateCandidates(
           trained(
             `${backbone.name} ${key}${flip ? " +mirrored" : ""}: validation ${(100 * r.validationAccuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
           );
-          // Training blocks; a pause lets a kernel send the updated line before the next one starts.
-          await new Promise((resolve) => setImmediate(resolve));
         }
   }
   return { results, extraction };
