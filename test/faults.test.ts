@@ -368,6 +368,24 @@ test("SIGTERM to the notebook runner ends the notebook it runs; nothing rewrites
   }
 });
 
+/** Six separable classes of noisy images for the grid, 48 training and 24 validation rows per size. */
+function tinyGridData() {
+  const rng = new Random(3);
+  const tiny = (n: number, dim: number) => {
+    const x = new Float32Array(n * dim);
+    const labels = new Uint8Array(n);
+    for (let r = 0; r < n; r++) {
+      labels[r] = r % 6;
+      for (let i = 0; i < dim; i++) x[r * dim + i] = rng.normal(i % 6 === labels[r] ? 1.5 : 0, 0.5);
+    }
+    return { rows: n, dim, x, labels };
+  };
+  return {
+    32: { train: tiny(48, 32 * 32), validation: tiny(24, 32 * 32) },
+    64: { train: tiny(48, 64 * 64), validation: tiny(24, 64 * 64) },
+  };
+}
+
 /** A tmpfs of `kb` KB mounted on a fresh folder, or why one cannot be mounted here. */
 function smallDisk(kb: number): { dir: string; unmount: () => void } | { skip: string } {
   if (process.getuid?.() !== 0) return { skip: "mounting a tmpfs needs root" };
@@ -434,26 +452,31 @@ test("a full disk: every write names its file, and nothing half-written is left 
     fs.rmSync(path.join(disk.dir, "filler"));
     const r = await runFacePipeline(rows, { source, cacheDir, ...fast });
     assert.deepEqual(states(r), { 2: "ok" });
+
+    // The grid's results file on a full disk: the search stops naming the file, with no torn line.
+    const full = path.join(disk.dir, "filler");
+    fs.writeFileSync(full, Buffer.alloc(0));
+    try {
+      for (;;) fs.appendFileSync(full, Buffer.alloc(4096)); // fill the disk to the last block
+    } catch {
+      // ENOSPC: full
+    }
+    const gridFile = path.join(disk.dir, "results.jsonl");
+    const configs: GridConfig[] = [
+      { size: 32, hidden: 3, epochs: 2, batchSize: 8, activation: "relu", learningRate: 1e-3 },
+    ];
+    await assert.rejects(
+      runGridSearch(configs, tinyGridData(), { resultsFile: gridFile, workers: 1, log: () => {} }),
+      (e: unknown) => e instanceof FileWriteError && e.file === gridFile && /no space left on device/.test(e.message),
+    );
+    assert.equal(fs.existsSync(gridFile) ? fs.readFileSync(gridFile, "utf8") : "", "", "no torn line");
   } finally {
     disk.unmount();
   }
 });
 
 test("a diverging MLP configuration is recorded as diverged, never ranked or retrained; the others still count", async () => {
-  const rng = new Random(3);
-  const tiny = (n: number, dim: number) => {
-    const x = new Float32Array(n * dim);
-    const labels = new Uint8Array(n);
-    for (let r = 0; r < n; r++) {
-      labels[r] = r % 6;
-      for (let i = 0; i < dim; i++) x[r * dim + i] = rng.normal(i % 6 === labels[r] ? 1.5 : 0, 0.5);
-    }
-    return { rows: n, dim, x, labels };
-  };
-  const data = {
-    32: { train: tiny(48, 32 * 32), validation: tiny(24, 32 * 32) },
-    64: { train: tiny(48, 64 * 64), validation: tiny(24, 64 * 64) },
-  };
+  const data = tinyGridData();
   const base: GridConfig = { size: 32, hidden: 4, epochs: 4, batchSize: 16, activation: "relu", learningRate: 1e-3 };
   // On the kernel the first two train together as one job, so the divergence must not take the other down.
   const configs = [base, { ...base, learningRate: 1e30 }, { ...base, activation: "leaky_relu" as const }];

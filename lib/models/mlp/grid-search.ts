@@ -174,6 +174,7 @@ export async function runGridSearch(
                 appendGridLine(opts.resultsFile, r);
                 return true;
               } catch (e) {
+                next = jobs.length; // no new jobs for any worker: the search has failed
                 w.terminate();
                 reject(e);
                 return false;
