@@ -122,8 +122,10 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
   // (OpenMP barriers): then its 2-thread time says more about the load than about torch.
   const degraded = best("torch2") > best("torch1");
   const cpuRatio = best("kernelCpu") / best("torch1Cpu");
-  const ratio = best("kernel") / best("torch2");
-  const perRound = rounds.map((x) => (x.kernel / x.torch2).toFixed(2)).join(", ");
+  // The reference is torch at its faster thread count in this run (see `degraded`).
+  const reference = Math.min(best("torch2"), best("torch1"));
+  const ratio = best("kernel") / reference;
+  const perRound = rounds.map((x) => (x.kernel / Math.min(x.torch2, x.torch1)).toFixed(2)).join(", ");
   // Lower bound: the first layer's forward and weight-gradient products at the machine's peak.
   const flop = 4 * d.train.rows * CONFIG.epochs * d.train.dim * CONFIG.hidden;
   const bound = `${((flop / 426e9) * 1e3).toFixed(0)} ms (${(flop / 1e9).toFixed(1)} GFLOP of first-layer products at 426 GFLOP/s)`;
@@ -152,27 +154,28 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
   );
   line("torch 1 thread", best("torch1"), `rounds ${rounds.map((x) => x.torch1.toFixed(2)).join(", ")}`);
   console.log(
-    `  kernel / torch 2 threads: best ${ratio.toFixed(2)}, per round ${perRound}; target <= 1.0: ${ratio <= 1 ? "met" : "NOT met"}`,
+    `  kernel / torch at its faster thread count (${degraded ? 1 : 2}): best ${ratio.toFixed(2)}, per round ${perRound}; target <= 1.0: ${ratio <= 1 ? "met" : "NOT met"}`,
   );
   console.log(
     `  CPU seconds (less sensitive to other jobs): kernel ${best("kernelCpu").toFixed(2)}, torch 1 thread ${best("torch1Cpu").toFixed(2)}: ratio ${cpuRatio.toFixed(2)}`,
   );
   if (degraded)
     console.log(
-      "  WARNING: torch on 2 threads was slower than on 1: the machine's cores were busy with other jobs, so the 2-thread ratio flatters the kernel; compare with 1 thread and CPU seconds",
+      "  note: torch on 2 threads was slower than on 1 (cores busy with other jobs: its threads wait for each other), so 1 thread is the reference",
     );
   console.log(`  lower bound: ${bound}`);
   printBenchmarkJson({
     name: "One Part 8 network",
     command: "BENCH_SKIP_PIPELINE=1 BENCH_PART=one npm run bench:faces",
     ratio,
-    target: "kernel / torch 2.13 on 2 threads <= 1.0",
+    target: "kernel / torch 2.13 on 2 threads (or 1, when faster in the run) <= 1.0",
     met: ratio <= 1,
     figures: {
       "wasm kernel, 1 thread": `${best("kernel").toFixed(2)} s`,
       [`tfjs ${backend.name}`]: `${tfjs.seconds.toFixed(2)} s (one run)`,
       "torch 2 threads": `${best("torch2").toFixed(2)} s`,
       "torch 1 thread": `${best("torch1").toFixed(2)} s`,
+      "kernel / torch 2 threads": (best("kernel") / best("torch2")).toFixed(2),
       "kernel / torch 1 thread": (best("kernel") / best("torch1")).toFixed(2),
       "CPU seconds, kernel / torch 1 thread": `${best("kernelCpu").toFixed(2)} / ${best("torch1Cpu").toFixed(2)} = ${cpuRatio.toFixed(2)}`,
       "ratio per round": perRound,
@@ -184,7 +187,7 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
       "machine shared with other jobs while measured: timings are noisy, ratios less so",
       ...(degraded
         ? [
-            "torch on 2 threads was slower than on 1 (cores busy with other jobs): the 2-thread ratio flatters the kernel; the 1-thread and CPU-second ratios are the fairer ones from this run",
+            "torch on 2 threads was slower than on 1 in this run (cores busy with other jobs, its threads wait for each other): the ratio is against torch on 1 thread",
           ]
         : []),
     ],

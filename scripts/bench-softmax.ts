@@ -113,9 +113,13 @@ async function main() {
   console.log(`  machine: ${machineLine()}`);
   console.log(`  reference: ${blasLine(numpyBlas!)} (${PYTHON}, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset)`);
   if (debianBlas) console.log(`  reference BLAS line: ${blasLine(debianBlas)} (${DEBIAN_PYTHON})`);
+  // The reference is numpy at its better thread count in this run: OpenBLAS's two threads wait
+  // for each other when other jobs hold the cores, and then its 1-thread time is the faster.
+  const degraded = best("numpy") > best("numpy1");
+  const reference = Math.min(best("numpy"), best("numpy1"));
   const line = (name: string, k: keyof Round, note = "") =>
     console.log(
-      `  ${name.padEnd(34)} ${best(k).toFixed(3).padStart(7)} ms/iter  ${gflops(best(k)).toFixed(2).padStart(6)} GFLOP/s  ratio to numpy ${(best(k) / best("numpy")).toFixed(2)}  (rounds: ${runs(k)})${note}`,
+      `  ${name.padEnd(34)} ${best(k).toFixed(3).padStart(7)} ms/iter  ${gflops(best(k)).toFixed(2).padStart(6)} GFLOP/s  ratio to numpy ${(best(k) / reference).toFixed(2)}  (rounds: ${runs(k)})${note}`,
     );
   line("wasm kernel, 2 threads", "kernel2", ", counted dense");
   line("wasm kernel, 1 thread", "kernel", ", counted dense");
@@ -123,26 +127,23 @@ async function main() {
   line(numpyBlas!.library, "numpy");
   line(`${numpyBlas!.library}, 1 thread`, "numpy1", " (OPENBLAS_NUM_THREADS=1)");
   if (debianBlas) line(`${debianBlas.library} (reference BLAS)`, "debian");
-  const perRound = rounds.map((r) => r.kernel2 / r.numpy);
-  const ratio = best("kernel2") / best("numpy");
+  const perRound = rounds.map((r) => r.kernel2 / Math.min(r.numpy, r.numpy1));
+  const ratio = best("kernel2") / reference;
   // Lower bound: the two products at the machine's peak (2 cores x 2 AVX-512 FMA pipes x 16 lanes x 2 flops).
   const bound = `${((FLOP_PER_STEP / 426e9) * 1e3).toFixed(2)} ms (${(FLOP_PER_STEP / 1e6).toFixed(1)} MFLOP at 426 GFLOP/s, 2 cores of AVX-512 FMA)`;
   console.log(
-    `  kernel (2 threads, as trainSoftmax runs by default) / numpy 2.4.6: best ${ratio.toFixed(2)}, per round ${perRound.map((x) => x.toFixed(2)).join(", ")}; target <= ${TARGET}: ${ratio <= TARGET ? "met" : "NOT met"}`,
+    `  kernel (2 threads, as trainSoftmax runs by default) / numpy 2.4.6 at its faster thread count (${degraded ? 1 : 2}): best ${ratio.toFixed(2)}, per round ${perRound.map((x) => x.toFixed(2)).join(", ")}; target <= ${TARGET}: ${ratio <= TARGET ? "met" : "NOT met"}`,
   );
-  // OpenBLAS's two threads wait for each other when other jobs hold the cores: its 2-thread
-  // time then measures the load, and the 1-thread comparison is the fairer one.
-  const degraded = best("numpy") > best("numpy1");
   if (degraded)
     console.log(
-      `  WARNING: numpy on 2 threads was slower than on 1 (cores busy with other jobs), so the ratio above flatters the kernel; kernel (1 thread) / numpy (1 thread): ${(best("kernel") / best("numpy1")).toFixed(2)}`,
+      `  note: numpy on 2 threads was slower than on 1 (cores busy with other jobs: its threads wait for each other), so 1 thread is the reference; kernel 1 thread / numpy 1 thread: ${(best("kernel") / best("numpy1")).toFixed(2)}`,
     );
   console.log(`  lower bound: ${bound}`);
   printBenchmarkJson({
     name: "Part 4 training step",
     command: "npm run bench:softmax",
     ratio,
-    target: `kernel / numpy 2.4.6 <= ${TARGET}`,
+    target: `kernel / numpy 2.4.6 (its faster thread count) <= ${TARGET}`,
     met: ratio <= TARGET,
     figures: {
       "wasm kernel, 2 threads": `${best("kernel2").toFixed(3)} ms/step`,
@@ -161,7 +162,7 @@ async function main() {
       "machine shared with other jobs while measured: timings are noisy, ratios less so",
       ...(degraded
         ? [
-            "numpy on 2 threads was slower than on 1 (cores busy with other jobs): the 2-thread ratio flatters the kernel; the 1-thread ratio is the fairer one from this run",
+            "numpy on 2 threads was slower than on 1 in this run (cores busy with other jobs, its threads wait for each other): the ratio is against numpy on 1 thread",
           ]
         : []),
     ],
