@@ -138,13 +138,18 @@ export function gridHeatmap(
     const [b, a, lr] = k.split("|");
     return `${b}<br>${a === "relu" ? "ReLU" : "Leaky"}<br>${Number(lr).toExponential(0).replace("e-", "e−")}`;
   });
+  // The colours span the upper 90% of the grid: a few runs that end at chance level would
+  // otherwise take most of the scale and leave the rest one colour.
+  const sorted = results.map((r) => 100 * r.validationAccuracy).sort((a, b) => a - b);
+  const zmin = sorted[Math.floor(0.1 * (sorted.length - 1))];
   return heatmapChart({
     title,
+    zmin,
     rowLabels,
     colLabels,
     z,
     format: (v) => v.toFixed(1),
-    colorTitle: "validation<br>accuracy (%)",
+    colorTitle: `validation<br>accuracy (%)<br>darkest: ≤ ${zmin.toFixed(1)}`,
     xTitle: "batch size, activation (Leaky: LeakyReLU(0.01)), learning rate",
     marks: marks
       .filter((m) => results.some((r) => sameConfig(r.config, m.config)))

@@ -24,6 +24,9 @@ test("heatmapChart: one heatmap with printed values, first row at the top, marks
   assert.deepEqual(fig.data[1].x, [1.5, 2.5, 2.5, 1.5, 1.5]);
   assert.deepEqual(fig.data[1].y, [0.5, 0.5, 1.5, 1.5, 0.5]);
   assert.equal(fig.data[1].line.dash, "dot");
+  assert.equal(fig.data[0].zmin, undefined);
+  const clipped = heatmapChart({ ...spec, zmin: 1 }).data[0];
+  assert.deepEqual([clipped.zmin, clipped.zmax, clipped.zauto], [1, 6, false]);
 });
 
 test("heatmapChart: errors name the mismatch", () => {

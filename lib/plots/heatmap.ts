@@ -23,6 +23,12 @@ export interface HeatmapSpec {
   /** How cell values are printed (default: 3 significant digits). */
   format?: (v: number) => string;
   colorTitle?: string;
+  /**
+   * Bottom of the colour scale (default: the smallest value). A few outliers far below the
+   * rest would otherwise spend the whole scale on themselves; cells below it take the
+   * darkest colour and still print their value.
+   */
+  zmin?: number;
   xTitle?: string;
   yTitle?: string;
   marks?: HeatmapMark[];
@@ -66,6 +72,13 @@ export function heatmapChart(spec: HeatmapSpec): Figure {
       texttemplate: "%{text}",
       textfont: { size: 11 },
       colorscale: SEQUENTIAL,
+      ...(spec.zmin === undefined
+        ? {}
+        : {
+            zmin: spec.zmin,
+            zmax: Math.max(spec.zmin, ...z.flat().filter((v): v is number => v !== null)),
+            zauto: false,
+          }),
       hoverongaps: false,
       xgap: 1,
       ygap: 1,
