@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { oneHotRows } from "../data/labelled";
 import { DIGITS as CLASSES, loadMnist, PIXELS } from "../data/mnist";
 import { byProfile, profile } from "../runtime/profile";
+import { countLine, progressLine } from "../runtime/progress";
 import { Random, xavierNormal } from "../runtime/random";
 import { chooseEngine, HistoryPoint, trainSoftmax, SoftmaxTrainResult } from "../models/softmax/gradient-descent";
 import { cachedWeights } from "../models/softmax/weights-cache";
@@ -77,6 +78,17 @@ export async function digitRun(
   const train = () => {
     const { train, test } = loadMnist();
     const { W0, b0 } = initialWeights(s.initSeed);
+    // One line updated in place while training (a cached run shows none).
+    const line = progressLine();
+    const t0 = performance.now();
+    const status = (h: HistoryPoint, total = s.maxIter, end = "") =>
+      countLine(
+        `training, momentum ${momentum}`,
+        h.iteration,
+        total,
+        (performance.now() - t0) / 1000,
+        `test accuracy ${h.testAccuracy.toFixed(4)}${end}`,
+      );
     const r = trainSoftmax({
       train,
       test,
@@ -89,10 +101,16 @@ export async function digitRun(
       epsilon: s.epsilon,
       seed: s.batchSeed,
       recordEvery: s.recordEvery,
-      onRecord: opts.onRecord,
+      onRecord: (h) => {
+        opts.onRecord?.(h);
+        line.update(status(h));
+      },
       // "auto" resolves as above, and says why when it falls back to TensorFlow.js.
       engine: "auto",
     });
+    const last = r.history[r.history.length - 1];
+    // The final line counts the iterations run (fewer than maxIter when stopped by epsilon).
+    if (last) line.done(status({ ...last, iteration: r.iterations }, r.iterations, ` (stopped by ${r.stoppedBy})`));
     return {
       W: r.W,
       b: r.b,
