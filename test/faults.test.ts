@@ -17,7 +17,7 @@ import { Jimp } from "jimp";
 import { FaceRow } from "../lib/data/facescrub-list";
 import { FaceSource, internetSource, mirrorDirSource, MAX_REDIRECTS } from "../lib/data/face-source";
 import { cropFile, readCached, rejectedReportFile, runFacePipeline, PipelineOptions } from "../lib/data/face-pipeline";
-import { appendFileWhole, FileWriteError, writeFileAtomic } from "../lib/runtime/paths";
+import { appendFileWhole, displayPath, FileWriteError, writeFileAtomic } from "../lib/runtime/paths";
 import { sha256Hex } from "../lib/runtime/integrity";
 import { Random } from "../lib/runtime/random";
 import { bestResult, configKey, GridConfig, runGridSearch } from "../lib/models/mlp/grid-search";
@@ -81,7 +81,7 @@ test("a crop overwritten with same-length garbage is recomputed, and the log nam
   const r = await runFacePipeline(rows, { ...opts, warn: (l) => lines.push(l) });
   assert.deepEqual([r.counts.ok, r.counts.cached], [1, 0], "the damaged crop was not used as a cache hit");
   assert.equal(lines.length, 1);
-  assert.ok(lines[0].startsWith(`${file}: checksum `) && lines[0].endsWith("; recomputing"), lines[0]);
+  assert.ok(lines[0].startsWith(`${displayPath(file)}: checksum `) && lines[0].endsWith("; recomputing"), lines[0]);
   assert.deepEqual(fs.readFileSync(file), good, "the garbage was replaced by the real crop");
   const again = await runFacePipeline(rows, opts);
   assert.equal(again.counts.cached, 1);

@@ -155,7 +155,7 @@ function readMeta(cacheDir: string, sha256: string): { meta?: CropMeta; problem?
   try {
     return { meta: JSON.parse(text) as CropMeta };
   } catch (e) {
-    return { problem: `${file}: unreadable metadata (${(e as Error).message})` };
+    return { problem: `${displayPath(file)}: unreadable metadata (${(e as Error).message})` };
   }
 }
 
@@ -167,13 +167,13 @@ function checkedCrop(cacheDir: string, meta: CropMeta, kind: CropKind): { bytes?
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    return { problem: `${file}: missing (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+    return { problem: `${displayPath(file)}: missing (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }
   if (bytes.length !== size * size * channels)
-    return { problem: `${file}: ${bytes.length} bytes, expected ${size * size * channels}` };
+    return { problem: `${displayPath(file)}: ${bytes.length} bytes, expected ${size * size * channels}` };
   const sum = sha256Hex(bytes);
   if (sum !== meta.crops?.[kind])
-    return { problem: `${file}: checksum ${sum.slice(0, 12)}... does not match the recorded ${String(meta.crops?.[kind]).slice(0, 12)}...` };
+    return { problem: `${displayPath(file)}: checksum ${sum.slice(0, 12)}... does not match the recorded ${String(meta.crops?.[kind]).slice(0, 12)}...` };
   return { bytes };
 }
 
@@ -186,9 +186,9 @@ export function checkCached(cacheDir: string, row: FaceRow): { record: FaceRecor
   const { meta, problem } = readMeta(cacheDir, row.sha256);
   if (!meta) return { record: null, problem };
   const file = metaFile(cacheDir, row.sha256);
-  if (meta.version !== META_VERSION) return { record: null, stale: true, problem: `${file}: made by pipeline version ${meta.version}, not ${META_VERSION}` };
-  if (meta.sha256 !== row.sha256) return { record: null, problem: `${file}: records hash ${meta.sha256}, not ${row.sha256}` };
-  if (meta.bbox?.join(",") !== row.bbox.join(",")) return { record: null, stale: true, problem: `${file}: cut from box ${meta.bbox}, the list now says ${row.bbox.join(",")}` };
+  if (meta.version !== META_VERSION) return { record: null, stale: true, problem: `${displayPath(file)}: made by pipeline version ${meta.version}, not ${META_VERSION}` };
+  if (meta.sha256 !== row.sha256) return { record: null, problem: `${displayPath(file)}: records hash ${meta.sha256}, not ${row.sha256}` };
+  if (meta.bbox?.join(",") !== row.bbox.join(",")) return { record: null, stale: true, problem: `${displayPath(file)}: cut from box ${meta.bbox}, the list now says ${row.bbox.join(",")}` };
   for (const kind of CROP_KINDS) {
     const c = checkedCrop(cacheDir, meta, kind);
     if (!c.bytes) return { record: null, problem: c.problem };

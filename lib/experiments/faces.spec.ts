@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { initWeights } from "../models/mlp/mlp";
 import { sha256Hex } from "../runtime/integrity";
+import { displayPath } from "../runtime/paths";
 import type { GridResult } from "../models/mlp/grid-search";
 import { readSavedNetwork, writeSavedNetwork } from "./faces";
 
@@ -51,7 +52,10 @@ test("the saved Part 8 network is read back only when its file proves it; otherw
       what,
     );
     assert.equal(lines.length, 1, what);
-    assert.ok(lines[0].startsWith(`${file}: ${why}`) && lines[0].endsWith("; retraining"), `${what}: ${lines[0]}`);
+    assert.ok(
+      lines[0].startsWith(`${displayPath(file)}: ${why}`) && lines[0].endsWith("; retraining"),
+      `${what}: ${lines[0]}`,
+    );
   }
   // A consistent file (checksum recomputed) with a weight of the wrong shape: named by weightsFromJson.
   const { sha256: _sum, ...body } = parsed;
@@ -63,7 +67,7 @@ test("the saved Part 8 network is read back only when its file proves it; otherw
     readSavedNetwork(file, (l) => lines.push(l)),
     null,
   );
-  assert.deepEqual(lines, [`${file}: weights: W2 has 2 values, expected 12; retraining`]);
+  assert.deepEqual(lines, [`${displayPath(file)}: weights: W2 has 2 values, expected 12; retraining`]);
 });
 
 test("non-finite weights are never saved", () => {

@@ -9,7 +9,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { dataDir, writeFileAtomic } from "../runtime/paths";
+import { dataDir, displayPath, writeFileAtomic } from "../runtime/paths";
 import { sha256Hex } from "../runtime/integrity";
 import { ACTORS, faceMatrix, FaceSplits, LabelledMatrix, PreparedFaces } from "../data/faces";
 import { dedupeImages } from "../data/face-splits";
@@ -112,7 +112,7 @@ export function readSavedNetwork(
   } catch (e) {
     problem = (e as Error).message;
   }
-  warn(`${file}: ${problem}; retraining`);
+  warn(`${displayPath(file)}: ${problem}; retraining`);
   return null;
 }
 

@@ -83,7 +83,7 @@ test("lazy image sources load and a corrupt cache file is recomputed", async () 
   const r = await cachedActivations(net, "firstTwo", [async () => image(3)], { cacheDir, warn: (l) => lines.push(l) });
   assert.deepEqual([r.hits, r.computed], [0, 1]);
   assert.equal(fs.statSync(file).size, 8 + 32, "two float32 and their SHA-256");
-  assert.deepEqual(lines, [`${file}: 3 bytes, expected 40 (2 float32 and a checksum); recomputing`]);
+  assert.deepEqual(lines, [`${displayPath(file)}: 3 bytes, expected 40 (2 float32 and a checksum); recomputing`]);
 });
 
 test("a cache file is trusted only if its length, checksum and finite values prove it", async () => {
@@ -110,7 +110,7 @@ test("a cache file is trusted only if its length, checksum and finite values pro
     const r = await cachedActivations(net, "firstTwo", [image(4)], { cacheDir, warn: (l) => lines.push(l) });
     const line = problem?.endsWith("e.g. FILE")
       ? problem.replace("FILE", displayPath(file))
-      : `${file}: ${problem}; recomputing`;
+      : `${displayPath(file)}: ${problem}; recomputing`;
     assert.deepEqual(lines, problem ? [line] : [], what);
     assert.equal(r.hits, problem ? 0 : 1, what);
     const expected = problem ? Array.from(image(4).data.slice(0, 2)) : [0.5, 2];

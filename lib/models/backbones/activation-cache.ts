@@ -164,7 +164,7 @@ export async function cachedActivations(
     const file = activationFile(root, backbone.name, layer, imageHash(img));
     const { features: hit, problem, stale: old } = readCachedActivation(file, dim);
     if (old) stale.push(file);
-    else if (problem) warn(`${file}: ${problem}; recomputing`);
+    else if (problem) warn(`${displayPath(file)}: ${problem}; recomputing`);
     if (hit) {
       features[i] = hit;
       progress.hits++;

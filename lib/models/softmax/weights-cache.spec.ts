@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { cachedWeights, readCachedWeights, weightsCacheFile } from "./weights-cache";
+import { displayPath } from "../../runtime/paths";
 
 const useTempDataDir = () => (process.env.DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "weights-cache-")));
 
@@ -60,7 +61,10 @@ test("a damaged, NaN or wrong-shape cache file is recomputed with a line naming 
       what,
     );
     assert.equal(lines.length, 1, what);
-    assert.ok(lines[0].startsWith(`${file}: ${why}`) && lines[0].endsWith("; recomputing"), `${what}: ${lines[0]}`);
+    assert.ok(
+      lines[0].startsWith(`${displayPath(file)}: ${why}`) && lines[0].endsWith("; recomputing"),
+      `${what}: ${lines[0]}`,
+    );
     const again = await cachedWeights("w", key, good, shape);
     assert.equal(again.fromCache, false, what);
     assert.deepEqual(

@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { dataDir, writeFileAtomic } from "../../runtime/paths";
+import { dataDir, displayPath, writeFileAtomic } from "../../runtime/paths";
 import { bytesOf, nonFiniteProblem, sha256Hex } from "../../runtime/integrity";
 
 export interface CachedWeights {
@@ -81,7 +81,7 @@ export function readCachedWeights(
   } catch (e) {
     problem = `unreadable weights cache (${(e as Error).message})`;
   }
-  warn(`${file}: ${problem}; recomputing`);
+  warn(`${displayPath(file)}: ${problem}; recomputing`);
   return null;
 }
 
@@ -97,7 +97,7 @@ export async function cachedWeights(
   const w = await compute();
   const file = weightsCacheFile(name);
   const problem = weightsProblem(w.W, w.b, shape);
-  if (problem) throw new Error(`${file}: not written, the computed weights are unusable: ${problem}`);
+  if (problem) throw new Error(`${displayPath(file)}: not written, the computed weights are unusable: ${problem}`);
   const f: FileFormat = { key, W: toBase64(w.W), b: toBase64(w.b), sha256: checksum(w.W, w.b), info: w.info };
   writeFileAtomic(file, JSON.stringify(f));
   return { ...w, fromCache: false };
