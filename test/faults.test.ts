@@ -298,6 +298,18 @@ test("a crashed decode worker is a retryable failure, never a cached rejection",
   assert.deepEqual(states(r1), { 2: "failed:decoder-crash" });
   assert.match(r1.outcomes[0].detail!, /simulated crash/);
   assert.deepEqual(fs.readdirSync(path.join(cacheDir, "rejected")), []);
+  // A worker that exits without an error event (as when the thread is stopped) fails its job the same way.
+  const exiting = () =>
+    new Worker(`require("worker_threads").parentPort.on("message", () => process.exit(3));`, { eval: true });
+  const rExit = await runFacePipeline(rows, {
+    source,
+    cacheDir,
+    ...fast,
+    decodeWorkers: 1,
+    startDecodeWorker: exiting,
+  });
+  assert.deepEqual(states(rExit), { 2: "failed:decoder-crash" });
+  assert.match(rExit.outcomes[0].detail!, /exited with code 3/);
   const r2 = await runFacePipeline(rows, { source, cacheDir, ...fast, decodeWorkers: 1 });
   assert.deepEqual(states(r2), { 2: "ok" });
 });
