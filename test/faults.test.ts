@@ -3,7 +3,7 @@
  * here, and checks both the recovery and that nothing wrong was kept. Network faults use a
  * loopback server on 127.0.0.1 only, with bounded bodies and deadlines.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -24,7 +24,16 @@ import { bestResult, configKey, GridConfig, runGridSearch } from "../lib/models/
 import { readGridFile } from "../lib/models/mlp/grid-results";
 import { chooseMlpEngine, initWeights, weightsToJson } from "../lib/models/mlp/mlp";
 
-const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `faults-${name}-`));
+/** Temp folders made by the suite, removed when it ends. */
+const made: string[] = [];
+const tmp = (name: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `faults-${name}-`));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 async function jpeg(w: number, h: number, colour: number): Promise<Uint8Array> {
   const img = new Jimp({ width: w, height: h, color: colour });
