@@ -22,9 +22,9 @@
  * Z1, dZ1: batch x hw; W2T, M2, V2, G2: k x hw (the second layer transposed, so its
  * products run along hidden columns); b2, mb2, vb2, gb2: variants x 8 (k <= 8 classes).
  *
- * Sums run in a different order from TensorFlow.js's (whose matmul blocks differently), so
- * results agree to float32 rounding, not bit for bit; the element-wise steps (activation,
- * softmax, Adam) are the same operations in the same order as mlp.ts's.
+ * Sums run in a different order from TensorFlow.js's (whose matmul blocks differently) and
+ * exp is Cephes's, so results agree with mlp.ts's engine to float32 rounding, not bit for
+ * bit; the activation and Adam are the same float32 operations in the same order.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
