@@ -3,7 +3,8 @@
 # project's Python environment (.venv, made by scripts/install.sh) on the notebooks/ folder,
 # listening on loopback only, with token authentication (Jupyter's default: the URL with the
 # token is printed), and with the project's tslab kernel and config (.jupyter/, made by
-# scripts/setup-jupyter.sh). Extra arguments go to Jupyter: `npm run lab -- --port=8890`.
+# scripts/setup-jupyter.sh). Extra arguments go to Jupyter: `npm run lab -- --port=8890`;
+# `--notebook-dir=DIR` (or `--ServerApp.root_dir=DIR`) serves another folder instead.
 #
 # The server replaces this shell (exec), so Ctrl-C in the terminal and a SIGTERM that npm
 # forwards to its script both reach Jupyter itself, which then shuts its kernels down.
@@ -28,12 +29,19 @@ if [ ! -x "$server" ]; then
 fi
 kernelspec="$root/.jupyter/share/jupyter/kernels/tslab/kernel.json"
 # (Re-)register the kernel when it is missing or points into another checkout.
-if ! grep -qF "\"$root/scripts/tslab-kernel\"" "$kernelspec" 2>/dev/null; then
+if ! grep -qF "\"$root/scripts/tslab-kernel\"" "$kernelspec" 2>/dev/null ||
+  [ ! -f "$root/.jupyter/etc/jupyter/jupyter_server_config.json" ]; then
   bash "$root/scripts/setup-jupyter.sh"
 fi
 
 export JUPYTER_PATH="$root/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export JUPYTER_CONFIG_PATH="$root/.jupyter/etc/jupyter${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
+# The notebooks folder, unless the arguments name another (Jupyter takes only one).
+dir_given=no
+for arg in "$@"; do
+  case "$arg" in --notebook-dir=* | --*.root_dir=* | --*.notebook_dir=*) dir_given=yes ;; esac
+done
+if [ "$dir_given" = no ]; then set -- --ServerApp.root_dir="$root/notebooks" "$@"; fi
 # Jupyter refuses to run as root unless told to (containers and CI machines run as root).
 if [ "$(id -u)" -eq 0 ]; then set -- --allow-root "$@"; fi
-exec "$server" --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$root/notebooks" "$@"
+exec "$server" --ServerApp.ip=127.0.0.1 "$@"

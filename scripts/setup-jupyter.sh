@@ -22,8 +22,21 @@ fi
 "$root/node_modules/.bin/tsc" -b "$root/lib"
 "$root/node_modules/.bin/tslab" install --python="$python" --binary="$root/scripts/tslab-kernel" --prefix="$prefix" >/dev/null
 
+# Server config for `npm run lab` / `npm run jupyter` (JUPYTER_CONFIG_PATH=.jupyter/etc/jupyter):
+# File > Save and Export Notebook As offers nbconvert's exporters. WebPDF needs Playwright's
+# own Chromium and Qtpdf/Qtpng need PyQt, which this install does not have: the menu offers
+# the LaTeX "PDF" (and the other formats that work) only.
+mkdir -p "$prefix/etc/jupyter"
+cat > "$prefix/etc/jupyter/jupyter_server_config.json" <<JSON
+{
+  "WebPDFExporter": { "enabled": false },
+  "QtPDFExporter": { "enabled": false },
+  "QtPNGExporter": { "enabled": false }
+}
+JSON
+
 # Left over from the classic Notebook 6.4 setup (its plotly nbextension and the nbconfig
 # enabling it); JupyterLab and Notebook 7 render plotly through plotly's own extension.
 rm -rf "$prefix/share/jupyter/nbextensions" "$prefix/etc/jupyter/nbconfig"
 
-echo "setup-jupyter: kernelspec tslab installed under $prefix/share/jupyter/kernels"
+echo "setup-jupyter: kernelspec tslab and server config installed under $prefix"

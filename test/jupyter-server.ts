@@ -84,10 +84,21 @@ export interface JupyterServer {
  */
 export async function startJupyter(
   script: "lab" | "jupyter",
-  opts: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** JupyterLab user settings by plugin, e.g. {"@jupyterlab/docmanager-extension/plugin": {autosave: false}}. */
+    labSettings?: Record<string, object>;
+  } = {},
 ): Promise<JupyterServer> {
   const port = await freePort();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `jupyter-${script}-`));
+  for (const [plugin, settings] of Object.entries(opts.labSettings ?? {})) {
+    const file = path.join(home, "lab-settings", `${plugin}.jupyterlab-settings`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(settings));
+  }
   let output = "";
   const npm = spawn(
     "npm",

@@ -29,6 +29,11 @@ for (const [script, page] of [
         const specs = (await (await fetch(`${server.base}/api/kernelspecs`, auth)).json()) as any;
         assert.equal(specs.kernelspecs.tslab?.spec?.display_name, "TypeScript");
         assert.match(specs.kernelspecs.tslab.spec.argv[0], /\/scripts\/tslab-kernel$/);
+        // File > Save and Export Notebook As lists these: LaTeX PDF, not those that cannot work here.
+        const formats = Object.keys((await (await fetch(`${server.base}/api/nbconvert`, auth)).json()) as object);
+        assert.ok(formats.includes("pdf"), `export formats: ${formats.join(", ")}`);
+        for (const broken of ["webpdf", "qtpdf", "qtpng"])
+          assert.ok(!formats.includes(broken), `export formats: ${formats.join(", ")}`);
         // A running kernel, so that the shutdown has one to take down.
         const started = await fetch(`${server.base}/api/kernels`, {
           method: "POST",
