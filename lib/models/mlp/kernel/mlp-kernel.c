@@ -117,18 +117,28 @@ INLINE float sum4(v128_t a) {
 #endif
 
 /*
- * Z1[r][j0 .. j0 + 4Q) = b1 + sum_p X[rows[r]][p] W1[p][j0 ..] for R <= FR batch rows x[r]:
- * R x Q sums in registers over one pass of the d inputs, each weight vector loaded once for
- * the R rows. Each sum adds its terms in input order whatever the block, so a column's
- * result does not depend on which variants train beside it.
+ * Inputs per pass of mlp_forward: 128 rows of W1 (at most 27 KB per variant of 50 hidden
+ * units) stay in the L2 cache while every batch row uses them, instead of the whole W1 (up to
+ * 3.4 MB for four such variants of 4096 inputs) streaming from L3 once per four rows.
  */
-INLINE void forward_block(const float *const *x, int R, int Q, int d, const float *W1, int hw, int j0,
-                          const float *b1, float *const *z) {
+#ifndef FORWARD_CHUNK
+#define FORWARD_CHUNK 128
+#endif
+
+/*
+ * Adds sum_{p0 <= p < p1} X[rows[r]][p] W1[p][j0 .. j0 + 4Q) to Z1[r][j0 ..] (starting from 0
+ * when p0 = 0, adding b1 when p1 = d), for R <= FR batch rows x[r]: R x Q sums in registers,
+ * each weight vector loaded once for the R rows. Every sum adds its terms in input order
+ * (a float stored and loaded back is the same float), so a column's result depends neither
+ * on the chunks nor on which variants train beside it.
+ */
+INLINE void forward_block(const float *const *x, int R, int Q, int p0, int p1, int last, const float *W1, int hw,
+                          int j0, const float *b1, float *const *z) {
   v128_t a[FR][FQ];
   for (int r = 0; r < R; r++)
-    for (int q = 0; q < Q; q++) a[r][q] = SPLAT(0.0f);
-  const float *w = W1 + j0;
-  for (int p = 0; p < d; p++, w += hw) {
+    for (int q = 0; q < Q; q++) a[r][q] = p0 == 0 ? SPLAT(0.0f) : LOAD(z[r] + j0 + 4 * q);
+  const float *w = W1 + p0 * hw + j0;
+  for (int p = p0; p < p1; p++, w += hw) {
     v128_t wv[FQ];
     for (int q = 0; q < Q; q++) wv[q] = LOAD(w + 4 * q);
     for (int r = 0; r < R; r++) {
@@ -138,36 +148,39 @@ INLINE void forward_block(const float *const *x, int R, int Q, int d, const floa
   }
   for (int q = 0; q < Q; q++) {
     const v128_t b = LOAD(b1 + j0 + 4 * q);
-    for (int r = 0; r < R; r++) STORE(z[r] + j0 + 4 * q, ADD(a[r][q], b));
+    for (int r = 0; r < R; r++) STORE(z[r] + j0 + 4 * q, last ? ADD(a[r][q], b) : a[r][q]);
   }
 }
 
-INLINE void forward_rows(const float *const *x, int R, int d, const float *W1, int hw, const float *b1,
-                         float *const *z) {
+INLINE void forward_rows(const float *const *x, int R, int p0, int p1, int last, const float *W1, int hw,
+                         const float *b1, float *const *z) {
   int j0 = 0;
-  for (; j0 + 4 * FQ <= hw; j0 += 4 * FQ) forward_block(x, R, FQ, d, W1, hw, j0, b1, z);
-  for (; j0 < hw; j0 += 4) forward_block(x, R, 1, d, W1, hw, j0, b1, z);
+  for (; j0 + 4 * FQ <= hw; j0 += 4 * FQ) forward_block(x, R, FQ, p0, p1, last, W1, hw, j0, b1, z);
+  for (; j0 < hw; j0 += 4) forward_block(x, R, 1, p0, p1, last, W1, hw, j0, b1, z);
 }
 
 /* The first layer's outputs before the activation, Z1 (n x hw), for rows X + rows[r] * d. */
 void mlp_forward(int n, const int32_t *rows, const float *X, int d, const float *W1, const float *b1, int hw,
                  float *Z1) {
-  for (int r0 = 0; r0 < n; r0 += FR) {
-    const float *x[FR];
-    float *z[FR];
-    const int R = n - r0 < FR ? n - r0 : FR;
-    for (int r = 0; r < R; r++) {
-      x[r] = X + rows[r0 + r] * d;
-      z[r] = Z1 + (r0 + r) * hw;
-    }
-    /* One specialisation per block height, so the block lives in registers. */
-    switch (R) {
+  for (int p0 = 0; p0 < d; p0 += FORWARD_CHUNK) {
+    const int p1 = d - p0 < FORWARD_CHUNK ? d : p0 + FORWARD_CHUNK, last = p1 == d;
+    for (int r0 = 0; r0 < n; r0 += FR) {
+      const float *x[FR];
+      float *z[FR];
+      const int R = n - r0 < FR ? n - r0 : FR;
+      for (int r = 0; r < R; r++) {
+        x[r] = X + rows[r0 + r] * d;
+        z[r] = Z1 + (r0 + r) * hw;
+      }
+      /* One specialisation per block height, so the block lives in registers. */
+      switch (R) {
 #if FR >= 4
-      case 4: forward_rows(x, 4, d, W1, hw, b1, z); break;
+        case 4: forward_rows(x, 4, p0, p1, last, W1, hw, b1, z); break;
 #endif
-      case 3: forward_rows(x, 3, d, W1, hw, b1, z); break;
-      case 2: forward_rows(x, 2, d, W1, hw, b1, z); break;
-      default: forward_rows(x, 1, d, W1, hw, b1, z); break;
+        case 3: forward_rows(x, 3, p0, p1, last, W1, hw, b1, z); break;
+        case 2: forward_rows(x, 2, p0, p1, last, W1, hw, b1, z); break;
+        default: forward_rows(x, 1, p0, p1, last, W1, hw, b1, z); break;
+      }
     }
   }
 }

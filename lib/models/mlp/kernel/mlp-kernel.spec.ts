@@ -106,17 +106,25 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 const W = ["W1", "b1", "W2", "b2"] as const;
 
-for (const activation of ["relu", "leaky_relu"] as Activation[]) {
-  // Hidden 5 pads to 8 columns, 7 classes, 11 inputs (an odd number of input blocks), a last batch of 2.
-  test(`kernel matches a float64 reference over 3 epochs (${activation}, 11 -> 5 -> 7, batch 4 of 14)`, () => {
-    const set = blobs(14, 11, 7, 1);
-    const cfg = { hidden: 5, activation, learningRate: 1e-2, batchSize: 4, epochs: 3, seed: 3 };
-    const r = trainMlp(set, set, cfg, { outputs: 7, engine: "kernel" });
-    assert.equal(r.engine, "kernel");
-    const ref = referenceTrain(initWeights(11, 5, 7, activation, 3), set, batchesOf(14, 4, 3, 3), cfg.learningRate);
-    for (const k of W) assert.ok(maxDiff(r.weights[k], ref[k]) < 2e-6, `${k}: ${maxDiff(r.weights[k], ref[k])}`);
-  });
-}
+// 11 inputs: an odd number of input blocks; hidden 5 pads to 8 columns; 7 classes; a last
+// batch of 2. 300 inputs: the forward pass in three chunks of inputs (128, 128, 44), 18 hidden
+// (a block of two vectors and one of one), a batch of 5 rows (a block of four and one of one).
+const REFERENCE_CASES = [
+  { d: 11, hidden: 5, k: 7, rows: 14, batchSize: 4, tolerance: 2e-6 },
+  { d: 300, hidden: 18, k: 6, rows: 12, batchSize: 5, tolerance: 2e-6 },
+];
+for (const { d, hidden, k, rows, batchSize, tolerance } of REFERENCE_CASES)
+  for (const activation of ["relu", "leaky_relu"] as Activation[]) {
+    test(`kernel matches a float64 reference over 3 epochs (${activation}, ${d} -> ${hidden} -> ${k}, batch ${batchSize} of ${rows})`, () => {
+      const set = blobs(rows, d, k, 1);
+      const cfg = { hidden, activation, learningRate: 1e-2, batchSize, epochs: 3, seed: 3 };
+      const r = trainMlp(set, set, cfg, { outputs: k, engine: "kernel" });
+      assert.equal(r.engine, "kernel");
+      const w0 = initWeights(d, hidden, k, activation, 3);
+      const ref = referenceTrain(w0, set, batchesOf(rows, batchSize, 3, 3), cfg.learningRate);
+      for (const n of W) assert.ok(maxDiff(r.weights[n], ref[n]) < tolerance, `${n}: ${maxDiff(r.weights[n], ref[n])}`);
+    });
+  }
 
 test("kernel and TensorFlow.js engines give the same curve and weights to float32 rounding", () => {
   const train = blobs(120, 40, 6, 2),
