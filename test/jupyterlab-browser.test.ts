@@ -187,7 +187,7 @@ async function hoverLabel(page: Page, figure: Locator): Promise<string> {
 
 /** Checks every figure, image and table output of the run in the page; returns what it saw. */
 async function checkOutputs(page: Page, cells: CellReport[], label: string): Promise<Record<string, number>> {
-  const seen = { plotly: 0, image: 0, table: 0 };
+  const seen = { plotly: 0, picture: 0, image: 0, table: 0 };
   const cellNodes = page.locator(".jp-Notebook .jp-Cell");
   for (const c of cells) {
     const expected = { plotly: 0, image: 0, table: 0, other: 0 };
@@ -200,6 +200,10 @@ async function checkOutputs(page: Page, cells: CellReport[], label: string): Pro
 
     // plotly's renderer first shows the stored PNG, and the live figure on the first mouse move.
     const figures = cell.locator(".jp-OutputArea-output.jp-RenderedPlotly");
+    // Image grids and weight pictures are image and heatmap traces, each drawn as one SVG <image>.
+    const pictures = c.outputs
+      .filter((o) => o.data?.[PLOTLY])
+      .map((o) => (o.data[PLOTLY].data ?? []).filter((t: any) => t.type === "image" || t.type === "heatmap").length);
     assert.equal(await figures.count(), expected.plotly, `${where}: plotly outputs on the page`);
     for (let k = 0; k < expected.plotly; k++) {
       const figure = figures.nth(k);
@@ -209,6 +213,21 @@ async function checkOutputs(page: Page, cells: CellReport[], label: string): Pro
       const hover = await hoverLabel(page, figure);
       assert.ok(hover, `${where}: figure ${k + 1} shows no hover label over its traces`);
       seen.plotly++;
+      const drawn = await figure.locator(".imagelayer image, .heatmaplayer image").evaluateAll((els) =>
+        els.map((e) => ({
+          href: (e.getAttribute("href") ?? e.getAttribute("xlink:href") ?? "").length,
+          box: e.getBoundingClientRect(),
+        })),
+      );
+      assert.equal(drawn.length, pictures[k], `${where}: figure ${k + 1}'s pictures drawn`);
+      // (A colour bar's carrier is a transparent two-cell heatmap: drawn, but with no area.)
+      for (const d of drawn) assert.ok(d.href > 100, `${where}: figure ${k + 1} has a picture without data`);
+      if (drawn.length)
+        assert.ok(
+          drawn.some((d) => d.box.width >= 100 && d.box.height >= 100),
+          `${where}: figure ${k + 1}'s pictures are not on screen: ${JSON.stringify(drawn.map((d) => d.box))}`,
+        );
+      seen.picture += drawn.length;
     }
 
     const images = cell.locator(".jp-OutputArea-output.jp-RenderedImage img");
@@ -278,7 +297,8 @@ async function runNotebook(page: Page, url: string, label: string, shot: string,
     const s = (ms: number) => (ms / 1000).toFixed(1);
     console.log(
       `${label}: opened with its kernel in ${s(opened - started)} s, restarted and ran ${cells.length} code cells ` +
-        `in ${s(ran - opened)} s, checked ${seen.plotly} interactive figures, ${seen.image} images and ` +
+        `in ${s(ran - opened)} s, checked ${seen.plotly} interactive figures (${seen.picture} pictures in them), ` +
+        `${seen.image} images and ` +
         `${seen.table} tables in ${s(checked - ran)} s` +
         (pdf ? `; File > Save and Export Notebook As > PDF in ${s(Date.now() - checked)} s` : ""),
     );
