@@ -24,10 +24,10 @@ test("formats: html escapes, markdown escapes pipes and aligns numbers right, te
   assert.equal(
     tableMarkdown(t),
     [
-      "| model | accuracy | epochs |",
-      "| :--- | ---: | ---: |",
-      "| softmax | 0.9123 | 100 |",
-      "| a\\|b <c> | 0.5 | 7 |",
+      "| model    | accuracy | epochs |",
+      "| :------- | -------: | -----: |",
+      "| softmax  |   0.9123 |    100 |",
+      "| a\\|b <c> |      0.5 |      7 |",
     ].join("\n"),
   );
   assert.equal(

@@ -114,14 +114,20 @@ export function tableHtml(t: TableData, opts: TableOptions = {}): string {
   return `<div class="report-table-box" id="${id}"><style>${css}</style>${table}${script}</div>`;
 }
 
+/**
+ * A pipe table with its columns padded to their widest cell. Pandoc (nbconvert's LaTeX PDF)
+ * sizes the columns of a table wider than 72 characters by the dashes of each column's rule,
+ * so the rule is as wide as the column's content: equal rules would squeeze a long column
+ * ("LeakyReLU(0.01)") until it overprints its neighbour.
+ */
 export function tableMarkdown(t: TableData, opts: TableOptions = {}): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  const rule = t.columns.map((_, c) => (numeric(t, c) ? "---:" : ":---"));
-  const lines = [
-    line(t.columns.map(escapeMd)),
-    line(rule),
-    ...t.rows.map((r) => line(r.map((v) => escapeMd(formatCell(v, opts.digits))))),
-  ];
+  const cells = [t.columns, ...t.rows.map((r) => r.map((v) => formatCell(v, opts.digits)))].map((r) => r.map(escapeMd));
+  const widths = t.columns.map((_, c) => Math.max(3, ...cells.map((r) => r[c].length)));
+  const right = t.columns.map((_, c) => numeric(t, c));
+  const line = (r: string[]) =>
+    `| ${r.map((v, c) => (right[c] ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join(" | ")} |`;
+  const rule = widths.map((w, c) => (right[c] ? "-".repeat(w - 1) + ":" : ":" + "-".repeat(w - 1)));
+  const lines = [line(cells[0]), `| ${rule.join(" | ")} |`, ...cells.slice(1).map(line)];
   return (opts.caption ? `**${escapeMd(opts.caption)}**\n\n` : "") + lines.join("\n");
 }
 
