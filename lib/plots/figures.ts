@@ -1,7 +1,7 @@
 /**
  * Figure builders for the report, as plain plotly specs `{ data, layout }`, and
  * `showFigure`, which shows one notebook output carrying the interactive plotly JSON
- * (JupyterLab, classic Notebook with jupyter/nbextension) and a static PNG (nbconvert
+ * (JupyterLab and Notebook 7 through plotly's extension, VS Code) and a static PNG (nbconvert
  * PDF/HTML, GitHub, the project's own export). No text/html: exporters that prefer HTML
  * would pick it and show an empty div once scripts are stripped.
  *
