@@ -475,7 +475,7 @@ export function weightImages(spec: WeightImagesSpec): Figure {
     hoverinfo: "skip",
     colorbar: { thickness: 14, len: 0.9, outlinewidth: 0, title: { text: "weight", side: "top" } },
   };
-  return { data: [imageTrace("weights", source, "%{color}<extra></extra>"), colourBar], layout: t.layout };
+  return { data: [imageTrace("weights", source, "pixel (%{x}, %{y})<extra></extra>"), colourBar], layout: t.layout };
 }
 
 export interface ImageGridSpec {
@@ -513,7 +513,7 @@ export function imageGrid(spec: ImageGridSpec): Figure {
           for (let c = 0; c < 3; c++) out[at + c] = Math.round(img[i * 3 + c] * 255);
         });
   // plotly's image trace draws a PNG `source` far faster than a nested array of numbers, and stores smaller.
-  return { data: [imageTrace("images", source, "%{color}<extra></extra>")], layout: t.layout };
+  return { data: [imageTrace("images", source, "pixel (%{x}, %{y})<extra></extra>")], layout: t.layout };
 }
 
 // ---------------------------------------------------------------- contour + trajectories
