@@ -9,8 +9,7 @@
  * accuracy is recorded are copied once into the kernel's memory.
  */
 import * as fs from "fs";
-import * as path from "path";
-import { projectRoot } from "../../../runtime/paths";
+import { compileWasmKernel, wasmKernelPath } from "../../../runtime/wasm";
 import type { LabelledMatrix } from "../../../data/labelled";
 import type { MlpWeights } from "../mlp";
 
@@ -19,32 +18,11 @@ export const MAX_KERNEL_CLASSES = 8;
 
 /** Where scripts/build-wasm.mjs puts the compiled kernel. */
 export function mlpKernelPath(): string {
-  return path.join(projectRoot(), "lib", "dist", "models", "mlp", "kernel", "mlp-kernel.wasm");
+  return wasmKernelPath("models", "mlp", "kernel", "mlp-kernel.wasm");
 }
 
 export function mlpKernelAvailable(file = mlpKernelPath()): boolean {
   return fs.existsSync(file);
-}
-
-let compiled: { file: string; module: WebAssembly.Module } | null = null;
-
-function kernelModule(file: string): WebAssembly.Module {
-  if (compiled?.file === file) return compiled.module;
-  if (!fs.existsSync(file))
-    throw new Error(
-      `mlp kernel: ${file} is missing. Build it with \`npm run build\` (needs clang and lld: apt-get install clang lld)`,
-    );
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(fs.readFileSync(file));
-  } catch (e) {
-    throw new Error(
-      `mlp kernel: ${file} is not a valid WebAssembly module (${(e as Error).message}); rebuild it with \`npm run build\``,
-      { cause: e },
-    );
-  }
-  compiled = { file, module };
-  return module;
 }
 
 interface Exports {
@@ -171,7 +149,7 @@ export class MlpKernel {
     const hp = (this.hp = 4 * Math.ceil(hidden / 4));
     const hw = (this.hw = hp * variants.length);
     this.rates = variants.map((v) => v.learningRate);
-    this.ex = new WebAssembly.Instance(kernelModule(file), {}).exports as unknown as Exports;
+    this.ex = new WebAssembly.Instance(compileWasmKernel(file, "mlp kernel"), {}).exports as unknown as Exports;
     this.top = this.ex.__heap_base.value as number;
     const V = variants.length,
       K8 = V * MAX_KERNEL_CLASSES,

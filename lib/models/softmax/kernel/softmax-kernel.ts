@@ -15,8 +15,7 @@
  * bit for bit with one thread or two.
  */
 import * as fs from "fs";
-import * as path from "path";
-import { projectRoot } from "../../../runtime/paths";
+import { compileWasmKernel, wasmKernelPath } from "../../../runtime/wasm";
 import type { LabelledMatrix } from "../../../data/labelled";
 
 /** Rows copied and processed together: 32 rows of 784 floats (100 KB) stay in the L2 cache. */
@@ -28,29 +27,7 @@ export const MAX_INPUTS = 65536;
 
 /** Where scripts/build-wasm.mjs puts the compiled kernel. */
 export function kernelPath(): string {
-  return path.join(projectRoot(), "lib", "dist", "models", "softmax", "kernel", "softmax-kernel.wasm");
-}
-
-let compiled: { file: string; module: WebAssembly.Module } | null = null;
-
-function kernelModule(file: string): WebAssembly.Module {
-  if (compiled?.file === file) return compiled.module;
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `softmax kernel: ${file} is missing. Build it with \`npm run build\` (needs clang and lld: apt-get install clang lld)`,
-    );
-  }
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(fs.readFileSync(file));
-  } catch (e) {
-    throw new Error(
-      `softmax kernel: ${file} is not a valid WebAssembly module (${(e as Error).message}); rebuild it with \`npm run build\``,
-      { cause: e },
-    );
-  }
-  compiled = { file, module };
-  return module;
+  return wasmKernelPath("models", "softmax", "kernel", "softmax-kernel.wasm");
 }
 
 /** True when the compiled kernel is present. */
@@ -195,7 +172,8 @@ export class SoftmaxKernel {
     const kp = (this.kp = 4 * Math.ceil(k / 4));
     const C = CHUNK_ROWS;
     const file = options.file ?? kernelPath();
-    const ex = new WebAssembly.Instance(kernelModule(file), {}).exports as unknown as KernelExports;
+    const ex = new WebAssembly.Instance(compileWasmKernel(file, "softmax kernel"), {})
+      .exports as unknown as KernelExports;
     this.ex = ex;
     // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
     const bytes: Record<string, number> = {
