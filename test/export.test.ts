@@ -87,9 +87,10 @@ test("export: PDF holds the notebook's text, rendered math, the figure and page 
   assert.match(text, /\b1 ?\/ ?\d+\b/, "page number footer missing");
   const images = run("pdfimages", ["-list", pdf]).trim().split("\n").slice(2);
   assert.ok(images.length >= 1, "no image in the PDF");
+  // The 600x380 figure is rendered again from its plotly JSON at the print scale (3x), not reused.
   assert.ok(
-    images.some((l) => /\b600\s+380\b/.test(l)),
-    `the 600x380 figure is not among the PDF's images:\n${images.join("\n")}`,
+    images.some((l) => /\b1800\s+1140\b/.test(l)),
+    `the 600x380 figure at 3x (1800x1140) is not among the PDF's images:\n${images.join("\n")}`,
   );
   // Combined report: title page first, then the notebook, numbered continuously.
   const combined = run("pdftotext", ["-layout", res.combined!.file, "-"]);
