@@ -10,9 +10,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readFaceList } from "../lib/data/facescrub-list";
-import { sourceFromEnv } from "../lib/data/face-source";
-import { runFacePipeline, summarisePipeline } from "../lib/data/face-pipeline";
+import { readFaceList, runFacePipeline, sourceFromEnv, summarisePipeline } from "@csc411/lib/data/faces";
 import { ACTORS, loadFaceSplits } from "@csc411/lib/data/faces";
 import { gridDataBySize } from "@csc411/lib/experiments/faces";
 import {

@@ -92,8 +92,12 @@ test("notebooks, tools and scripts import only the library's public modules", ()
     for (const cell of nb.cells) if (cell.cell_type === "code") check(name, [].concat(cell.source).join(""));
   }
   for (const dir of ["tools", "scripts"])
-    for (const name of fs.readdirSync(path.join(root, dir)).filter((n) => /\.(ts|mjs)$/.test(n)))
-      check(`${dir}/${name}`, fs.readFileSync(path.join(root, dir, name), "utf8"));
+    for (const name of fs.readdirSync(path.join(root, dir)).filter((n) => /\.(ts|mjs)$/.test(n))) {
+      const text = fs.readFileSync(path.join(root, dir, name), "utf8");
+      check(`${dir}/${name}`, text);
+      for (const m of text.matchAll(/from "(\.\.\/lib\/[^"]*)"/g))
+        bad.push(`${dir}/${name}: ${m[1]} (not a public module)`);
+    }
   assert.deepEqual(bad, []);
 });
 

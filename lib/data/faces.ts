@@ -19,6 +19,10 @@ import { dedupeImages, splitByActor } from "./face-splits";
 import type { LabelledMatrix } from "./labelled";
 
 export type { LabelledMatrix } from "./labelled";
+// The pipeline's stages, for scripts that time or drive them on their own (scripts/bench-faces.ts).
+export { readFaceList } from "./facescrub-list";
+export { sourceFromEnv } from "./face-source";
+export { runFacePipeline, summarisePipeline } from "./face-pipeline";
 
 /** Label = index in this array. */
 export const ACTORS: readonly string[] = ["Alec Baldwin", "Steve Carell", "Bill Hader", "Lorraine Bracco", "Peri Gilpin", "Angie Harmon"];
