@@ -50,6 +50,65 @@ function nbformatBytes(file: string): string {
   return text;
 }
 
+/**
+ * Numbers each quick run must reproduce exactly (everything random is seeded), read from the
+ * notebook's own outputs: the test checks what a notebook computes, not only that it ran.
+ */
+const PINS: Record<string, { what: string; pattern: RegExp; expected: string[] }[]> = {
+  "04-gradient-descent.ipynb": [
+    {
+      what: "Part 4: final training and test accuracy",
+      pattern: /([\d.]+)% of the training images and\s+([\d.]+)% of the test images/,
+      expected: ["81.14", "82.49"],
+    },
+  ],
+  "05-momentum.ipynb": [
+    {
+      what: "Part 5: final training and test accuracy with momentum 0.9",
+      pattern: /reaches ([\d.]+)% on the training set and\s+([\d.]+)% on the test set/,
+      expected: ["88.83", "89.47"],
+    },
+  ],
+  "08-faces-network.ipynb": [
+    {
+      what: "Part 8: the configuration chosen on validation",
+      pattern: /chosen: (\S+)/,
+      expected: ["s32-h20-e30-b50-leaky_relu-lr0.001"],
+    },
+    {
+      what: "Part 8: the chosen network's one look at the test set",
+      pattern: /test accuracy of the chosen network: ([\d.]+) \((\d+)\/116\)/,
+      expected: ["0.6121", "71"],
+    },
+  ],
+  "09-hidden-units.ipynb": [
+    {
+      what: "Part 9: the six units shown, in ranking order (no ties at the top)",
+      pattern: /input weights of units ([\d, ]+) of the chosen network/,
+      expected: ["11, 10, 2, 6, 13, 3"],
+    },
+  ],
+  "10-transfer-learning.ipynb": [
+    {
+      what: "Part 10: the generic backbone chosen on validation, and its validation accuracy",
+      pattern: /Chosen: \*\*(.+?)\*\*, validation accuracy ([\d.]+)%/,
+      expected: ["mobilenet_v2 block_9_add flattened, + mirrored crops", "87.50"],
+    },
+    {
+      what: "Part 10: the chosen backbone's one look at the test set",
+      pattern: /test accuracy ([\d.]+)% on (\d+) faces \(report, AlexNet conv4: 95\.69%\)/,
+      expected: ["79.17", "48"],
+    },
+  ],
+};
+
+/** All text a notebook shows: streams, text/plain and text/markdown outputs. */
+function outputText(file: string): string {
+  return outputsOf(file)
+    .map((o: any) => [o.text, o.data?.["text/plain"], o.data?.["text/markdown"]].flat().filter(Boolean).join(""))
+    .join("\n");
+}
+
 function outputsOf(file: string) {
   const nb = JSON.parse(fs.readFileSync(file, "utf8"));
   return nb.cells.filter((c: any) => c.cell_type === "code").flatMap((c: any) => c.outputs);
@@ -83,6 +142,12 @@ for (const name of notebooks) {
     assert.equal(nbformatBytes(out), text, `${name}: nbformat would re-save the notebook differently`);
     const injected = JSON.parse(text).cells.filter((c: any) => c.metadata.tags?.includes("injected-parameters"));
     assert.equal(injected.length, 1, `${name}: one injected parameters cell (profileName = "quick")`);
+    const shown = outputText(out);
+    for (const pin of PINS[name] ?? []) {
+      const m = pin.pattern.exec(shown);
+      assert.ok(m, `${name}: no output matches ${pin.pattern} (${pin.what})`);
+      assert.deepEqual(m.slice(1), pin.expected, `${name}: ${pin.what}`);
+    }
   });
 }
 
