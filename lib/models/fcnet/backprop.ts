@@ -15,9 +15,7 @@ import {
   GradientResult,
   GradientWorkspace,
   activationDerivative,
-  checkActivations,
-  checkNet,
-  checkWorkspace,
+  checkGradientInputs,
   costDerivative,
   forward,
   gradientWorkspace,
@@ -29,10 +27,8 @@ export function perWeightBackprop(
   ys: Float64Array[] = forward(net, ex.x),
   ws: GradientWorkspace = gradientWorkspace(net.K, net.N),
 ): GradientResult {
-  checkNet(net, ex);
+  checkGradientInputs(net, ex, ys, ws);
   const { K, N, weights } = net;
-  checkActivations(net, ys);
-  checkWorkspace(net, ws);
   let mul = 0;
   let add = 0;
   let act = 0;
@@ -81,10 +77,8 @@ export function backprop(
   ys: Float64Array[] = forward(net, ex.x),
   ws: GradientWorkspace = gradientWorkspace(net.K, net.N),
 ): GradientResult {
-  checkNet(net, ex);
+  checkGradientInputs(net, ex, ys, ws);
   const { K, N, weights } = net;
-  checkActivations(net, ys);
-  checkWorkspace(net, ws);
   let mul = 0;
   let add = 0;
   let act = 0;

@@ -146,3 +146,10 @@ export function checkActivations(net: FcNet, ys: Float64Array[]): void {
     throw new Error(`cached activations must be ${net.N} layers of ${net.K} values (from forward(net, x))`);
   }
 }
+
+/** What every per-example gradient method checks first: the net and example, the forward pass's activations and the workspace. */
+export function checkGradientInputs(net: FcNet, ex: Example, ys: Float64Array[], ws: GradientWorkspace): void {
+  checkNet(net, ex);
+  checkActivations(net, ys);
+  checkWorkspace(net, ws);
+}

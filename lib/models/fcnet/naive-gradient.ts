@@ -12,9 +12,7 @@ import {
   GradientResult,
   GradientWorkspace,
   activationDerivative,
-  checkActivations,
-  checkNet,
-  checkWorkspace,
+  checkGradientInputs,
   costDerivative,
   forward,
   gradientWorkspace,
@@ -26,10 +24,8 @@ export function naiveGradient(
   ys: Float64Array[] = forward(net, ex.x),
   ws: GradientWorkspace = gradientWorkspace(net.K, net.N),
 ): GradientResult {
-  checkNet(net, ex);
+  checkGradientInputs(net, ex, ys, ws);
   const { K, N, weights } = net;
-  checkActivations(net, ys);
-  checkWorkspace(net, ws);
   const out = ys[N - 1];
   let mul = 0;
   let add = 0;
