@@ -21,6 +21,7 @@ const BENCHMARKS: { key: string; args: string[]; env?: Record<string, string> }[
   { key: "softmax", args: ["scripts/bench-softmax.ts", "--iterations", "300", "--rounds", "3"] },
   { key: "network", args: ["scripts/bench-faces.ts"], env: { BENCH_SKIP_PIPELINE: "1", BENCH_PART: "one" } },
   { key: "grid", args: ["scripts/bench-faces.ts"], env: { BENCH_SKIP_PIPELINE: "1", BENCH_PART: "grid" } },
+  { key: "mobilenet", args: ["scripts/bench-mobilenet.ts"] },
 ];
 
 /** Runs one benchmark with its output passed through; returns its records. */
