@@ -87,6 +87,7 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
   ];
   trainMlp(d.train, d.validation, { ...cfg, epochs: 2 }, { engine: "kernel" }); // warm-up: compile the kernel
   const rounds: {
+    kernel2: number;
     kernel: number;
     torch2: number;
     torch1: number;
@@ -97,13 +98,19 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
   }[] = [];
   let blas: BlasInfo | null = null;
   for (let r = 0; r < ROUNDS; r++) {
-    const c0 = process.cpuUsage();
-    const k = trainMlp(d.train, d.validation, cfg, { engine: "kernel" });
-    const kernelCpu = process.cpuUsage(c0).user / 1e6;
+    const k2 = trainMlp(d.train, d.validation, cfg, { engine: "kernel", threads: 2 });
     const t2 = runPython<TorchOne>(PROJECT_PYTHON, TORCH, torchArgs(2), "torch");
+    const c0 = process.cpuUsage();
+    const k = trainMlp(d.train, d.validation, cfg, { engine: "kernel", threads: 1 });
+    const kernelCpu = process.cpuUsage(c0).user / 1e6;
     const t1 = runPython<TorchOne>(PROJECT_PYTHON, TORCH, torchArgs(1), "torch");
     blas = t2;
+    if (k2.validationAccuracy !== k.validationAccuracy)
+      throw new Error(
+        `bench-faces: the kernel on 2 threads reached ${k2.validationAccuracy}, on 1 ${k.validationAccuracy}`,
+      );
     rounds.push({
+      kernel2: k2.seconds,
       kernel: k.seconds,
       torch2: t2.seconds,
       torch1: t1.seconds,
@@ -114,7 +121,8 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
     });
   }
   const tfjs = trainMlp(d.train, d.validation, cfg, { engine: "tfjs" });
-  const best = (k: "kernel" | "torch2" | "torch1" | "kernelCpu" | "torch1Cpu") => Math.min(...rounds.map((x) => x[k]));
+  const best = (k: "kernel2" | "kernel" | "torch2" | "torch1" | "kernelCpu" | "torch1Cpu") =>
+    Math.min(...rounds.map((x) => x[k]));
   const steps = tfjs.steps;
   // Two threads of torch on a machine whose cores are taken by other jobs wait for each other
   // (OpenMP barriers): then its 2-thread time says more about the load than about torch.
@@ -122,8 +130,9 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
   const cpuRatio = best("kernelCpu") / best("torch1Cpu");
   // The reference is torch at its faster thread count in this run (see `degraded`).
   const reference = Math.min(best("torch2"), best("torch1"));
-  const ratio = best("kernel") / reference;
-  const perRound = rounds.map((x) => (x.kernel / Math.min(x.torch2, x.torch1)).toFixed(2)).join(", ");
+  // The kernel as trainMlp runs it on this machine: 2 threads.
+  const ratio = best("kernel2") / reference;
+  const perRound = rounds.map((x) => (x.kernel2 / Math.min(x.torch2, x.torch1)).toFixed(2)).join(", ");
   // Lower bound: the first layer's forward and weight-gradient products at the machine's peak.
   const flop = 4 * d.train.rows * CONFIG.epochs * d.train.dim * CONFIG.hidden;
   const bound = `${((flop / 426e9) * 1e3).toFixed(0)} ms (${(flop / 1e9).toFixed(1)} GFLOP of first-layer products at 426 GFLOP/s)`;
@@ -136,10 +145,11 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
       `  ${name.padEnd(30)} ${s.toFixed(2).padStart(6)} s  ${((1000 * s) / steps).toFixed(2)} ms/step  ${note}`,
     );
   line(
-    "wasm kernel, 1 thread",
-    best("kernel"),
-    `validation ${rounds[0].kernelVal.toFixed(4)}; rounds ${rounds.map((x) => x.kernel.toFixed(2)).join(", ")}`,
+    "wasm kernel, 2 threads",
+    best("kernel2"),
+    `validation ${rounds[0].kernelVal.toFixed(4)} (the same on 1 thread); rounds ${rounds.map((x) => x.kernel2.toFixed(2)).join(", ")}`,
   );
+  line("wasm kernel, 1 thread", best("kernel"), `rounds ${rounds.map((x) => x.kernel.toFixed(2)).join(", ")}`);
   line(
     `tfjs ${backend.name}`,
     tfjs.seconds,
@@ -166,15 +176,16 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
     name: "One Part 8 network",
     command: "BENCH_SKIP_PIPELINE=1 BENCH_PART=one npm run bench:faces",
     ratio,
-    target: "kernel / torch 2.13 on 2 threads (or 1, when faster in the run) <= 1.0",
+    target: "kernel (2 threads) / torch 2.13 on 2 threads (or 1, when faster in the run) <= 1.0",
     met: ratio <= 1,
     figures: {
+      "wasm kernel, 2 threads": `${best("kernel2").toFixed(2)} s`,
       "wasm kernel, 1 thread": `${best("kernel").toFixed(2)} s`,
       [`tfjs ${backend.name}`]: `${tfjs.seconds.toFixed(2)} s (one run)`,
       "torch 2 threads": `${best("torch2").toFixed(2)} s`,
       "torch 1 thread": `${best("torch1").toFixed(2)} s`,
-      "kernel / torch 2 threads": (best("kernel") / best("torch2")).toFixed(2),
-      "kernel / torch 1 thread": (best("kernel") / best("torch1")).toFixed(2),
+      "kernel 2 threads / torch 2 threads": (best("kernel2") / best("torch2")).toFixed(2),
+      "kernel 1 thread / torch 1 thread": (best("kernel") / best("torch1")).toFixed(2),
       "CPU seconds, kernel / torch 1 thread": `${best("kernelCpu").toFixed(2)} / ${best("torch1Cpu").toFixed(2)} = ${cpuRatio.toFixed(2)}`,
       "ratio per round": perRound,
     },
@@ -182,6 +193,7 @@ async function benchOneNetwork(data: Record<32 | 64, GridData>, folders: Record<
     lowerBound: bound,
     notes: [
       `${JSON.stringify(CONFIG)}, ${steps} Adam steps; best of ${ROUNDS} interleaved rounds for kernel and torch`,
+      "2 threads: the second thread takes half of the batch's rows in the first layer's product and half of the inputs in its gradient and Adam update; the weights are the same bit for bit as on 1 thread",
       "machine shared with other jobs while measured: timings are noisy, ratios less so",
       ...(degraded
         ? [

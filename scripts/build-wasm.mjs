@@ -3,7 +3,7 @@
 // every run. Without clang the kernels are skipped with a note (trainSoftmax then uses its
 // slower TensorFlow.js engine); `--required` makes that an error (tests need the kernels).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -24,6 +24,23 @@ const FLAGS = [
   "-Wl,--export-dynamic",
   "-Wl,--export=__heap_base",
 ];
+
+// A source that says `build-wasm: shared-memory` imports a shared memory instead of owning
+// one, so that a second thread can instantiate it on the same memory (runtime/wasm-thread.ts):
+// that needs the atomics feature, a maximum size (4 GiB, wasm32's limit; only address space is
+// reserved), and __stack_pointer exported so the second instance gets a stack of its own.
+const SHARED_MEMORY_FLAGS = [
+  "-matomics",
+  "-mmutable-globals",
+  "-Wl,--import-memory",
+  "-Wl,--shared-memory",
+  "-Wl,--max-memory=4294967296",
+  "-Wl,--export=__stack_pointer",
+];
+
+function flagsFor(src) {
+  return readFileSync(src, "utf8").includes("build-wasm: shared-memory") ? [...FLAGS, ...SHARED_MEMORY_FLAGS] : FLAGS;
+}
 
 function sources(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -62,7 +79,7 @@ if (clang.error || lld.error) {
 for (const { src, out } of stale) {
   mkdirSync(dirname(out), { recursive: true });
   // --export-dynamic with default visibility exports every non-static C function.
-  const r = spawnSync("clang", [...FLAGS, "-fvisibility=default", "-o", out, src], { encoding: "utf8" });
+  const r = spawnSync("clang", [...flagsFor(src), "-fvisibility=default", "-o", out, src], { encoding: "utf8" });
   if (r.status !== 0) {
     console.error(`build-wasm: clang failed on ${relative(root, src)}:\n${r.stderr}`);
     process.exit(1);

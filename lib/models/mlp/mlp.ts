@@ -5,6 +5,8 @@
  * matMul with transpose flags (what tf.grad and tf.layers produce) is the slow path, so
  * every product here takes explicitly transposed inputs.
  */
+import * as os from "os";
+import { isMainThread } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { Random, xavierNormal } from "../../runtime/random";
 import type { LabelledMatrix } from "../../data/labelled";
@@ -257,15 +259,33 @@ export function lossAndGradients(
 }
 
 /**
+ * First-layer multiply-adds (forward and gradient, over all epochs) below which a second
+ * thread is not worth starting: about 0.1 s of the kernel on one core, against the tens of
+ * milliseconds a thread takes to start.
+ */
+const THREAD_WORTH_MACS = 1e9;
+
+/**
+ * Threads the kernel engine uses by default: 2 on the main thread of a machine with two or
+ * more cores, when the run is long enough; 1 inside worker threads (the grid search already
+ * keeps every core busy with one job each). Either gives the same weights.
+ */
+export function defaultMlpThreads(train: LabelledMatrix, cfg: Pick<MlpConfig, "hidden" | "epochs">): 1 | 2 {
+  const macs = 2 * cfg.epochs * train.rows * train.dim * 4 * Math.ceil(cfg.hidden / 4);
+  return isMainThread && os.availableParallelism() >= 2 && macs >= THREAD_WORTH_MACS ? 2 : 1;
+}
+
+/**
  * Trains with minibatch Adam, shuffling each epoch from the seed (the last batch of an
  * epoch may be smaller, as with torch's DataLoader). `curveEvery` epochs (and at the end)
- * the training and validation accuracies are recorded.
+ * the training and validation accuracies are recorded. `threads` applies to the kernel
+ * engine (default: defaultMlpThreads).
  */
 export function trainMlp(
   train: LabelledMatrix,
   validation: LabelledMatrix,
   cfg: MlpConfig,
-  opts: { outputs?: number; curveEvery?: number; engine?: MlpEngine } = {},
+  opts: { outputs?: number; curveEvery?: number; engine?: MlpEngine; threads?: 1 | 2 } = {},
 ): MlpTrainResult {
   const outputs = opts.outputs ?? 6;
   const D = train.dim;
@@ -289,7 +309,10 @@ export function trainMlp(
     warned.add(note);
     console.warn(`trainMlp: training with TensorFlow.js, not the faster WebAssembly kernel: ${note}`);
   }
-  if (engine === "kernel") return trainOnKernel(train, validation, cfg, init, opts.curveEvery ?? 0, t0);
+  if (engine === "kernel") {
+    const threads = opts.threads ?? defaultMlpThreads(train, cfg);
+    return trainOnKernel(train, validation, cfg, init, opts.curveEvery ?? 0, threads, t0);
+  }
   const params = {
     W1: tf.variable(tf.tensor2d(init.W1, [D, cfg.hidden])) as tf.Variable<tf.Rank.R2>,
     b1: tf.variable(tf.tensor1d(init.b1)) as tf.Variable<tf.Rank.R1>,
@@ -410,6 +433,7 @@ function trainOnKernel(
   cfg: MlpConfig,
   init: MlpWeights,
   every: number,
+  threads: 1 | 2,
   t0: number,
 ): MlpTrainResult {
   const recordAt = new Set<number>();
@@ -425,6 +449,7 @@ function trainOnKernel(
       recordAt,
       snapshotAt: new Set([cfg.epochs]),
       adam: ADAM,
+      threads,
     },
   );
   const out = r.outcomes[0];

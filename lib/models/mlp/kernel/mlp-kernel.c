@@ -22,10 +22,15 @@
  * Z1, dZ1: batch x hw; W2T, M2, V2, G2: k x hw (the second layer transposed, so its
  * products run along hidden columns); b2, mb2, vb2, gb2: variants x 8 (k <= 8 classes).
  *
+ * Built on shared memory (the build-wasm line below), so that a second thread can run the same
+ * module on the same arrays: mlp_forward over half of a batch's rows and mlp_backward_adam over
+ * half of the inputs, each giving exactly what one thread computes (mlp-kernel.ts).
+ *
  * Sums run in a different order from TensorFlow.js's (whose matmul blocks differently) and
  * exp is Cephes's, so results agree with mlp.ts's engine to float32 rounding, not bit for
  * bit; the activation and Adam are the same float32 operations in the same order.
  */
+/* build-wasm: shared-memory */
 #include <stdint.h>
 #include <wasm_simd128.h>
 
@@ -317,14 +322,18 @@ INLINE void backward_inputs(int n, const int32_t *rows, const float *X, int d, i
   for (; j0 < hw; j0 += 4) backward_block(n, rows, X, d, p0, P, 1, dZ1, hw, j0, W1, M1, V1, rate, a);
 }
 
-/* The gradient of W1 (X^T dZ1 over the batch), applied by Adam block by block; never stored. */
-void mlp_backward_adam(int n, const int32_t *rows, const float *X, int d, const float *dZ1, int hw, float *W1,
-                       float *M1, float *V1, const float *rate, float beta1, float one_beta1, float beta2,
+/*
+ * The gradient of W1's rows p0 .. p1 - 1 (X^T dZ1 over the batch), applied by Adam block by
+ * block; never stored. Each row's sums depend on nothing outside it, so two threads can
+ * take two ranges of inputs and get what one thread gets for the whole.
+ */
+void mlp_backward_adam(int n, const int32_t *rows, const float *X, int d, int p0, int p1, const float *dZ1, int hw,
+                       float *W1, float *M1, float *V1, const float *rate, float beta1, float one_beta1, float beta2,
                        float one_beta2, float sqrt_c2, float eps) {
   const AdamConsts a = adam_consts(beta1, one_beta1, beta2, one_beta2, sqrt_c2, eps);
-  int p = 0;
-  for (; p + BP <= d; p += BP) backward_inputs(n, rows, X, d, p, BP, dZ1, hw, W1, M1, V1, rate, &a);
-  for (; p < d; p++) backward_inputs(n, rows, X, d, p, 1, dZ1, hw, W1, M1, V1, rate, &a);
+  int p = p0;
+  for (; p + BP <= p1; p += BP) backward_inputs(n, rows, X, d, p, BP, dZ1, hw, W1, M1, V1, rate, &a);
+  for (; p < p1; p++) backward_inputs(n, rows, X, d, p, 1, dZ1, hw, W1, M1, V1, rate, &a);
 }
 
 /*

@@ -227,7 +227,10 @@ test("engine choice and the errors name what is wrong", () => {
   assert.deepEqual(chooseMlpEngine("tfjs", 6), { engine: "tfjs" });
   const set = blobs(6, 4, 3, 0);
   const v = { init: initWeights(4, 3, 3, "relu", 0), slope: 0, learningRate: 1e-3 };
-  assert.throws(() => new MlpKernel(set, [], [v], 2, ADAM, missing), new RegExp(`mlp kernel: ${missing} is missing`));
+  assert.throws(
+    () => new MlpKernel(set, [], [v], 2, ADAM, { file: missing }),
+    new RegExp(`mlp kernel: ${missing} is missing`),
+  );
   assert.throws(
     () => new MlpKernel({ ...set, labels: Uint8Array.from([0, 1, 2, 3, 0, 1]) }, [], [v], 2, ADAM),
     /label 3 of row 3 of set 0 is not below 3/,
@@ -256,4 +259,43 @@ test("a diverging rate stops trainMlp with the configuration, epoch and rate nam
       ),
     /4 hidden relu, batch 5, learning rate 1e\+30 diverged at epoch \d: /,
   );
+});
+
+test("two threads give the same weights, curve and loss as one, bit for bit", () => {
+  // Inputs that are not a multiple of 8 and batches of odd size exercise the uneven splits.
+  const cases = [
+    { d: 30, hidden: 10, batchSize: 16, rows: 60 },
+    { d: 101, hidden: 7, batchSize: 9, rows: 50 },
+    { d: 6, hidden: 5, batchSize: 1, rows: 7 },
+  ];
+  for (const c of cases) {
+    const train = blobs(c.rows, c.d, 4, 11),
+      validation = blobs(20, c.d, 4, 12);
+    const variants = (["relu", "leaky_relu"] as const).map((a) => ({
+      init: initWeights(c.d, c.hidden, 4, a, 3),
+      slope: activationSlope(a),
+      learningRate: 2e-3,
+    }));
+    const run = (threads: 1 | 2) =>
+      trainVariants(train, validation, variants, {
+        batchSize: c.batchSize,
+        epochs: 4,
+        seed: 5,
+        recordAt: new Set([2, 4]),
+        snapshotAt: new Set([4]),
+        adam: ADAM,
+        threads,
+      });
+    const one = run(1),
+      two = run(2);
+    for (const v of [0, 1]) {
+      assert.deepEqual(
+        two.outcomes[v].snapshots.get(4),
+        one.outcomes[v].snapshots.get(4),
+        `${JSON.stringify(c)} v${v}`,
+      );
+      assert.deepEqual(two.outcomes[v].curve, one.outcomes[v].curve);
+      assert.deepEqual(two.outcomes[v].losses, one.outcomes[v].losses);
+    }
+  }
 });

@@ -7,9 +7,16 @@
  * weights, activation slope and learning rate (the grid's activation x rate configurations
  * share a seed, hence initial weights and batch order). The training set and the sets whose
  * accuracy is recorded are copied once into the kernel's memory.
+ *
+ * With `threads: 2` a second thread (runtime/wasm-thread.ts) shares that memory and each step
+ * is split in two: the first layer's product over half of the batch's rows, and its gradient
+ * and Adam update over half of the inputs, the small middle part staying on this thread. A
+ * row's products and an input's gradient do not depend on how the work is split, so the
+ * weights are the same bit for bit with one thread or two (mlp-kernel.spec.ts checks).
  */
 import * as fs from "fs";
 import { compileWasmKernel, wasmKernelPath } from "../../../runtime/wasm";
+import { startWasmThread, WasmThread } from "../../../runtime/wasm-thread";
 import type { LabelledMatrix } from "../../../data/labelled";
 import type { MlpWeights } from "../mlp";
 
@@ -26,7 +33,6 @@ export function mlpKernelAvailable(file = mlpKernelPath()): boolean {
 }
 
 interface Exports {
-  memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
   mlp_forward(n: number, rows: number, X: number, d: number, W1: number, b1: number, hw: number, Z1: number): void;
   mlp_head(
@@ -51,6 +57,8 @@ interface Exports {
     rows: number,
     X: number,
     d: number,
+    p0: number,
+    p1: number,
     dZ1: number,
     hw: number,
     W1: number,
@@ -90,6 +98,19 @@ export interface AdamConstants {
 /** Rows evaluated per call when measuring accuracy. */
 const EVAL_ROWS = 96;
 
+/** The second thread's C stack (the kernel's functions keep at most a few hundred bytes there). */
+const THREAD_STACK_BYTES = 64 * 1024;
+
+/** Memory pages the shared memory may grow to (the module's own limit: 4 GiB, address space only). */
+const MAX_PAGES = 65536;
+
+export interface MlpKernelOptions {
+  /** The compiled kernel (default: mlpKernelPath()). */
+  file?: string;
+  /** 2: a second thread does half of each step (default 1). */
+  threads?: 1 | 2;
+}
+
 export class MlpKernel {
   readonly d: number;
   readonly hidden: number;
@@ -101,10 +122,13 @@ export class MlpKernel {
   /** Adam steps taken. */
   steps = 0;
   private readonly ex: Exports;
+  /** The kernel's memory, shared so that a second thread can work on it. */
+  private readonly memory: WebAssembly.Memory;
   private readonly at: Record<string, number> = {};
   private top: number;
   private readonly sets: LabelledMatrix[];
   private readonly rates: number[];
+  private thread: WasmThread | null = null;
 
   /**
    * `train` is what step() draws rows from; `evalSets` (e.g. the validation set) can be
@@ -116,8 +140,9 @@ export class MlpKernel {
     variants: KernelVariant[],
     readonly batchSize: number,
     private readonly adam: AdamConstants,
-    file = mlpKernelPath(),
+    options: MlpKernelOptions = {},
   ) {
+    const { file = mlpKernelPath(), threads = 1 } = options;
     if (variants.length === 0) throw new Error("MlpKernel: no variants to train");
     const first = variants[0].init;
     const { inputSize: d, hidden, outputs: k } = first;
@@ -149,7 +174,16 @@ export class MlpKernel {
     const hp = (this.hp = 4 * Math.ceil(hidden / 4));
     const hw = (this.hw = hp * variants.length);
     this.rates = variants.map((v) => v.learningRate);
-    this.ex = new WebAssembly.Instance(compileWasmKernel(file, "mlp kernel"), {}).exports as unknown as Exports;
+    const module = compileWasmKernel(file, "mlp kernel");
+    const memory = (this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true }));
+    try {
+      this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+    } catch (e) {
+      throw new Error(
+        `mlp kernel: ${file} does not run on a shared memory (${(e as Error).message}); rebuild it with \`npm run build\``,
+        { cause: e },
+      );
+    }
     this.top = this.ex.__heap_base.value as number;
     const V = variants.length,
       K8 = V * MAX_KERNEL_CLASSES,
@@ -179,6 +213,7 @@ export class MlpKernel {
       gb2: K8 * 4,
       rateB2: K8 * 4,
       loss: V * 4,
+      threadStack: threads === 2 ? THREAD_STACK_BYTES : 0,
     };
     for (const [name, bytes] of Object.entries(sizes)) this.allocate(name, bytes);
     for (const [i, s] of this.sets.entries()) {
@@ -201,10 +236,30 @@ export class MlpKernel {
       for (let c = 0; c < k; c++) b2[v * MAX_KERNEL_CLASSES + c] = init.b2[c];
       slope.fill(s, c0, c0 + hp);
     }
+    // Started last: the memory must not grow under the second thread.
+    if (threads === 2)
+      this.thread = startWasmThread(
+        module,
+        memory,
+        (this.at.threadStack + THREAD_STACK_BYTES) & ~15,
+        ["mlp_forward", "mlp_backward_adam"],
+        "mlp kernel",
+      );
+  }
+
+  /** 2 when a second thread does half of each step. */
+  get threads(): 1 | 2 {
+    return this.thread ? 2 : 1;
+  }
+
+  /** Stops the second thread, if any. */
+  dispose(): void {
+    this.thread?.dispose();
+    this.thread = null;
   }
 
   private allocate(name: string, bytes: number): void {
-    const { memory } = this.ex;
+    const { memory } = this;
     this.top = (this.top + 15) & ~15;
     this.at[name] = this.top;
     this.top += bytes;
@@ -213,7 +268,7 @@ export class MlpKernel {
 
   /** A view made on demand (a grown memory detaches older views). */
   private f32(name: string, n: number): Float32Array {
-    return new Float32Array(this.ex.memory.buffer, this.at[name], n);
+    return new Float32Array(this.memory.buffer, this.at[name], n);
   }
 
   /** One Adam step of every variant on training rows order[start..end). */
@@ -222,8 +277,8 @@ export class MlpKernel {
     const n = end - start;
     if (!(n >= 1 && n <= this.batchSize))
       throw new Error(`MlpKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
-    const rows = new Int32Array(ex.memory.buffer, at.rows, n),
-      labels = new Uint8Array(ex.memory.buffer, at.labels, n);
+    const rows = new Int32Array(this.memory.buffer, at.rows, n),
+      labels = new Uint8Array(this.memory.buffer, at.labels, n);
     for (let r = 0; r < n; r++) {
       const j = order[start + r];
       if (!(j >= 0 && j < train.rows)) throw new Error(`MlpKernel: row ${j} is outside the training set`);
@@ -232,7 +287,13 @@ export class MlpKernel {
     }
     const V = this.variants,
       nq = this.hp / 4;
-    ex.mlp_forward(n, at.rows, at.X0, d, at.W1, at.b1, hw, at.Z1);
+    const { thread } = this;
+    if (thread && n >= 2) {
+      const h = n >> 1;
+      thread.start("mlp_forward", [n - h, at.rows + 4 * h, at.X0, d, at.W1, at.b1, hw, at.Z1 + 4 * h * hw]);
+      ex.mlp_forward(h, at.rows, at.X0, d, at.W1, at.b1, hw, at.Z1);
+      thread.wait();
+    } else ex.mlp_forward(n, at.rows, at.X0, d, at.W1, at.b1, hw, at.Z1);
     ex.mlp_head(n, at.labels, at.Z1, at.slope, at.W2T, at.b2, V, nq, k, at.dZ1, at.G2, at.gb2, at.gb1, at.loss);
     // Adam as mlp.ts does it: rate lr / (1 - beta1^t) and sqrt(1 - beta2^t), each rounded to float32 once.
     const t = ++this.steps;
@@ -246,7 +307,14 @@ export class MlpKernel {
       rateB2.fill(this.rates[v] / c1, v * MAX_KERNEL_CLASSES, (v + 1) * MAX_KERNEL_CLASSES);
     }
     const c = [beta1, 1 - beta1, beta2, 1 - beta2, Math.sqrt(c2), epsilon];
-    ex.mlp_backward_adam(n, at.rows, at.X0, d, at.dZ1, hw, at.W1, at.M1, at.V1, at.rate, ...c);
+    const backward = (p0: number, p1: number) =>
+      [n, at.rows, at.X0, d, p0, p1, at.dZ1, hw, at.W1, at.M1, at.V1, at.rate, ...c] as const;
+    if (thread && d >= 8) {
+      const pm = (d >> 3) << 2; // half of the inputs, whole blocks of 4
+      thread.start("mlp_backward_adam", [...backward(pm, d)]);
+      ex.mlp_backward_adam(...backward(0, pm));
+      thread.wait();
+    } else ex.mlp_backward_adam(...backward(0, d));
     ex.mlp_adam(1, hw, at.b1, at.mb1, at.vb1, at.gb1, at.rate, ...c);
     ex.mlp_adam(k, hw, at.W2T, at.M2, at.V2, at.G2, at.rate, ...c);
     ex.mlp_adam(1, V * MAX_KERNEL_CLASSES, at.b2, at.mb2, at.vb2, at.gb2, at.rateB2, ...c);
@@ -285,11 +353,11 @@ export class MlpKernel {
     const right = new Array(V).fill(0);
     for (let r0 = 0; r0 < set.rows; r0 += EVAL_ROWS) {
       const n = Math.min(EVAL_ROWS, set.rows - r0);
-      const rows = new Int32Array(ex.memory.buffer, at.rows, n);
+      const rows = new Int32Array(this.memory.buffer, at.rows, n);
       for (let r = 0; r < n; r++) rows[r] = r0 + r;
       ex.mlp_forward(n, at.rows, at[`X${which}`], d, at.W1, at.b1, hw, at.Z1);
       ex.mlp_predict(n, at.Z1, at.slope, at.W2T, at.b2, V, this.hp / 4, k, at.pred);
-      const pred = new Int32Array(ex.memory.buffer, at.pred, n * V);
+      const pred = new Int32Array(this.memory.buffer, at.pred, n * V);
       for (let r = 0; r < n; r++) for (let v = 0; v < V; v++) if (pred[r * V + v] === set.labels[r0 + r]) right[v]++;
     }
     return right.map((c) => c / set.rows);

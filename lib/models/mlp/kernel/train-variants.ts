@@ -42,13 +42,32 @@ export function trainVariants(
     snapshotAt: Set<number>;
     adam: AdamConstants;
     file?: string;
+    /** 2: each step split over two threads (the same weights as with 1; see mlp-kernel.ts). */
+    threads?: 1 | 2;
   },
 ): VariantsResult {
   const t0 = performance.now();
-  const kernel = new MlpKernel(train, [validation], variants, o.batchSize, o.adam, o.file);
+  const kernel = new MlpKernel(train, [validation], variants, o.batchSize, o.adam, {
+    file: o.file,
+    threads: o.threads,
+  });
+  try {
+    return trainKernel(kernel, variants.length, o, t0);
+  } finally {
+    kernel.dispose();
+  }
+}
+
+function trainKernel(
+  kernel: MlpKernel,
+  count: number,
+  o: { batchSize: number; epochs: number; seed: number; recordAt: Set<number>; snapshotAt: Set<number> },
+  t0: number,
+): VariantsResult {
+  const { train } = kernel;
   const N = train.rows;
   const shuffleRng = new Random(o.seed + 1);
-  const outcomes: VariantOutcome[] = variants.map(() => ({
+  const outcomes: VariantOutcome[] = Array.from({ length: count }, () => ({
     curve: [],
     snapshots: new Map(),
     diverged: null,

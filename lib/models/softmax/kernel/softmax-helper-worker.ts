@@ -2,6 +2,7 @@
 import { workerData } from "worker_threads";
 import { Ctrl, HelperData } from "./softmax-helper";
 import { SoftmaxKernel } from "./softmax-kernel";
+import { reportFailure } from "../../../runtime/wasm-thread";
 
 const { set, k, batchSize, index, file, shared } = workerData as HelperData;
 const { ctrl } = shared;
@@ -27,10 +28,5 @@ try {
     Atomics.notify(ctrl, Ctrl.Done);
   }
 } catch (e) {
-  const text = Buffer.from(e instanceof Error ? e.message : String(e), "utf8").subarray(0, shared.message.length - 1);
-  shared.message.set(text);
-  shared.message[text.length] = 0;
-  Atomics.store(ctrl, Ctrl.State, 2);
-  Atomics.notify(ctrl, Ctrl.State);
-  Atomics.notify(ctrl, Ctrl.Done);
+  reportFailure(ctrl, shared.message, e);
 }

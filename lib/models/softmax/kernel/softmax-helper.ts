@@ -13,15 +13,13 @@ import type { Worker } from "worker_threads";
 import type { LabelledMatrix } from "../../../data/labelled";
 import { HalfHelper, kernelPath, nonzeroIndex, NonzeroIndex } from "./softmax-kernel";
 import { startModuleWorker } from "../../../runtime/workers";
+import { Ctrl as ThreadCtrl, messageOf, waitForWord } from "../../../runtime/wasm-thread";
 
-/** Control words of the shared block. */
+/** Control words of the shared block: wasm-thread.ts's hand-over words, and the request's row count. */
 export const Ctrl = {
-  /** Generation of the latest request; -1 tells the helper to stop. */
-  Request: 0,
-  /** Generation of the latest finished request. */
-  Done: 1,
-  /** 0 starting, 1 ready, 2 failed (the message holds why). */
-  State: 2,
+  Request: ThreadCtrl.Request,
+  Done: ThreadCtrl.Done,
+  State: ThreadCtrl.State,
   /** Rows in the latest request. */
   Rows: 3,
 } as const;
@@ -57,12 +55,6 @@ export function canShare(set: LabelledMatrix): boolean {
 /** Threads trainSoftmax uses by default for `set`: 2 when the set can be shared and there are 2 cores. */
 export function defaultThreads(set: LabelledMatrix): 1 | 2 {
   return canShare(set) && os.availableParallelism() >= 2 ? 2 : 1;
-}
-
-/** Reads the helper's error message. */
-function messageOf(block: SharedBlock): string {
-  const end = block.message.indexOf(0);
-  return Buffer.from(block.message.slice(0, end < 0 ? block.message.length : end)).toString("utf8");
 }
 
 /**
@@ -114,18 +106,10 @@ export function startHalfHelper(
     return new Error(`softmax kernel helper thread: ${what}`);
   };
   // Blocking waits in short slices, so a failed or silent thread is noticed.
-  const waitFor = (index: number, until: (v: number) => boolean, what: string) => {
-    const t0 = performance.now();
-    for (;;) {
-      const v = Atomics.load(block.ctrl, index);
-      if (until(v)) return;
-      if (Atomics.load(block.ctrl, Ctrl.State) === 2) throw failure(messageOf(block));
-      if (performance.now() - t0 >= timeoutMs) throw failure(`no answer ${what} within ${timeoutMs} ms`);
-      Atomics.wait(block.ctrl, index, v, 200);
-    }
-  };
+  const waitFor = (index: number, until: (v: number) => boolean, what: string) =>
+    waitForWord(block.ctrl, index, until, timeoutMs, failure, block.message, what);
   waitFor(Ctrl.State, (v) => v !== 0, "at start-up");
-  if (Atomics.load(block.ctrl, Ctrl.State) === 2) throw failure(messageOf(block));
+  if (Atomics.load(block.ctrl, Ctrl.State) === 2) throw failure(messageOf(block.message));
 
   let generation = 0;
   return {
