@@ -24,12 +24,21 @@
  * scripts/bench-faces.ts does.
  *
  *   npm run bench:mobilenet [-- --images 64] [-- --rounds 3] [-- --taps full|quick|a,b,c] [-- --fold-bn]
+ *
+ * TFJS_BATCH_NORM=tfjs in the environment times ours with tfjs's own FusedBatchNorm kernel
+ * instead of the SIMD one of lib/models/backbones/batch-norm.ts (same outputs, slower).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { initBackend, Random } from "@csc411/lib/runtime";
-import { cachedActivationsAt, ParallelBackbone, RgbImage, tapLayer } from "@csc411/lib/models/backbones";
+import {
+  batchNormKernelPath,
+  cachedActivationsAt,
+  ParallelBackbone,
+  RgbImage,
+  tapLayer,
+} from "@csc411/lib/models/backbones";
 import { meanPool } from "@csc411/lib/experiments/transfer";
 import { BlasInfo, blasLine, machineLine, printBenchmarkJson, PROJECT_PYTHON, runPython } from "./bench-reference";
 
@@ -106,6 +115,14 @@ function torch(threads: number, fold = false): TorchRun {
   return runPython<TorchRun>(PROJECT_PYTHON, TORCH, args, "torch");
 }
 
+/** Which BatchNorm our workers run (batch-norm.ts installs the SIMD one when it is built). */
+function batchNormUsed(): string {
+  if (process.env.TFJS_BATCH_NORM === "tfjs") return "tfjs's FusedBatchNorm kernel (TFJS_BATCH_NORM=tfjs)";
+  return fs.existsSync(batchNormKernelPath())
+    ? "the SIMD BatchNorm kernel (batch-norm.ts, same outputs bit for bit)"
+    : "tfjs's FusedBatchNorm kernel (the SIMD one is not built: npm run build)";
+}
+
 type Side = "ours" | "ours1" | "cache" | "torch2" | "torch1" | "folded2" | "folded1";
 
 async function main() {
@@ -163,7 +180,7 @@ async function main() {
   console.log(
     `MobileNetV2 feature extraction: ${layers}, ${IMAGES} crops of ${CROP}x${CROP} in chunks of ${CHUNK}, ${ROUNDS} interleaved rounds`,
   );
-  console.log(`  machine: ${machineLine()}; ours on tfjs ${backend.name}`);
+  console.log(`  machine: ${machineLine()}; ours on tfjs ${backend.name}, BatchNorm on ${batchNormUsed()}`);
   console.log(`  reference: ${blasLine(ref!)} (${PROJECT_PYTHON}), BatchNorm not folded`);
   const line = (name: string, k: Side, note = "") =>
     console.log(
@@ -196,6 +213,7 @@ async function main() {
     met: ratio <= 1,
     figures: {
       layers,
+      "our BatchNorm": batchNormUsed(),
       "ours, 2 worker threads (as notebook 10)": rate("ours"),
       "ours, 1 worker thread": rate("ours1"),
       "ours, 2 threads through an empty activation cache": rate("cache"),

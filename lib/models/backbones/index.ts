@@ -10,3 +10,4 @@ export * from "./npy";
 export * from "./multi-tap";
 export * from "./recipe";
 export * from "./parallel";
+export * from "./batch-norm";
