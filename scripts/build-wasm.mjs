@@ -38,8 +38,16 @@ const SHARED_MEMORY_FLAGS = [
   "-Wl,--export=__stack_pointer",
 ];
 
+// A source that says `build-wasm: import-memory` runs on another module's (non-shared) memory,
+// given at instantiation: lib/models/backbones/batch-norm-kernel.c works on TensorFlow.js's
+// wasm heap in place. Such a kernel must use no static data and no stack of its own.
+const IMPORT_MEMORY_FLAGS = ["-Wl,--import-memory"];
+
 function flagsFor(src) {
-  return readFileSync(src, "utf8").includes("build-wasm: shared-memory") ? [...FLAGS, ...SHARED_MEMORY_FLAGS] : FLAGS;
+  const text = readFileSync(src, "utf8");
+  if (text.includes("build-wasm: shared-memory")) return [...FLAGS, ...SHARED_MEMORY_FLAGS];
+  if (text.includes("build-wasm: import-memory")) return [...FLAGS, ...IMPORT_MEMORY_FLAGS];
+  return FLAGS;
 }
 
 function sources(dir, out = []) {

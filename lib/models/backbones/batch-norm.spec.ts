@@ -2,7 +2,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../../runtime/backend";
 import { Random } from "../../runtime/random";
-import { batchNormCalls, useBatchNormKernel } from "./batch-norm";
+import { batchNormCalls, instantiateBatchNormKernel, useBatchNormKernel } from "./batch-norm";
 
 before(async () => {
   await initBackend("wasm");
@@ -112,6 +112,37 @@ test("the SIMD BatchNorm gives tfjs's wasm FusedBatchNorm outputs bit for bit, a
       c.simd ? { simd: seeds.length, tfjs: 0 } : { simd: 0, tfjs: seeds.length },
       `${c.name}: which kernel ran`,
     );
+  }
+});
+
+test("the kernel writes its output and no other byte of the memory it runs on", () => {
+  // It runs on tfjs's heap, so it must have no data or stack of its own there: fill a memory
+  // with a marker, place x, parameters and output, run, and compare every byte.
+  const memory = new WebAssembly.Memory({ initial: 4 });
+  const bytes = new Uint8Array(memory.buffer);
+  bytes.fill(0xa5);
+  const channels = 8;
+  const pixels = 50;
+  const [x, params, out] = [70_000, 130_000, 200_000];
+  const f32 = new Float32Array(memory.buffer);
+  const f64 = new Float64Array(memory.buffer);
+  for (let i = 0; i < pixels * channels; i++) f32[x / 4 + i] = Math.sin(i);
+  for (let c = 0; c < channels; c++) {
+    f32[params / 4 + c] = 0.1 * c; // mean
+    f32[params / 4 + channels + c] = 1 + c; // scale
+    f64[params / 8 + channels + c] = -c; // offset (after 2 x channels floats = channels doubles)
+    f64[params / 8 + 2 * channels + c] = 2; // sqrt(variance + epsilon)
+  }
+  const before = bytes.slice();
+  instantiateBatchNormKernel(memory).batch_norm(x, out, pixels, channels, params);
+  const end = out + pixels * channels * 4;
+  let outside = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== before[i] && (i < out || i >= end)) outside++;
+  assert.equal(outside, 0, "bytes changed outside the output");
+  for (let i = 0; i < pixels * channels; i++) {
+    const c = i % channels;
+    const want = Math.fround(-c + Math.fround(Math.fround(f32[x / 4 + i] - Math.fround(0.1 * c)) * (1 + c)) / 2);
+    assert.equal(f32[out / 4 + i], want, `output ${i}`);
   }
 });
 

@@ -3,7 +3,8 @@
  * MobileNetV2) through a FusedBatchNorm kernel that works one element at a time with a
  * double-precision division each: about 40% of MobileNetV2's time here, more than all its
  * convolutions. batch-norm-kernel.c computes the same operations in the same precisions four
- * channels at a time, so its outputs are the same floats bit for bit (batch-norm.spec.ts
+ * channels at a time, on tfjs's own wasm memory (no copies), so its outputs are the same floats
+ * bit for bit (batch-norm.spec.ts
  * checks that against the tfjs kernel on random tensors; the activation cache's files stay
  * valid). `useBatchNormKernel` registers it in place of tfjs's kernel for the wasm backend.
  *
@@ -22,62 +23,83 @@ export function batchNormKernelPath(): string {
   return wasmKernelPath("models", "backbones", "batch-norm-kernel.wasm");
 }
 
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  __heap_base: WebAssembly.Global;
-  batch_norm(x: number, pixels: number, channels: number, params: number): void;
+export interface BatchNormKernelExports {
+  /**
+   * out = BatchNorm(x) for `pixels` rows of `channels` floats (a multiple of 4); all byte
+   * offsets in the memory given at instantiation. params: mean and scale as floats, then
+   * offset and sqrtf(variance + epsilon) as doubles, `channels` each, 8-byte aligned.
+   */
+  batch_norm(x: number, out: number, pixels: number, channels: number, params: number): void;
+}
+
+/** The compiled kernel instantiated on `memory` (it has none of its own). */
+export function instantiateBatchNormKernel(
+  memory: WebAssembly.Memory,
+  file = batchNormKernelPath(),
+): BatchNormKernelExports {
+  const module = compileWasmKernel(file, "BatchNorm kernel");
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as BatchNormKernelExports;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses (not in its public types). */
 interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-  wasm: { HEAPF32: Float32Array };
+  wasm: {
+    HEAPF32: Float32Array;
+    HEAPF64: Float64Array;
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+    asm: { memory: WebAssembly.Memory };
+  };
 }
 
-/** The kernel's instance and its memory: per-channel parameters, then the activations. */
-class BatchNormKernel {
-  private readonly exports: KernelExports;
-  private readonly base: number;
+export interface BatchNormParams {
+  mean: Float32Array;
+  variance: Float32Array;
+  offset: Float32Array;
+  scale: Float32Array;
+  epsilon: number;
+}
 
-  constructor(file = batchNormKernelPath()) {
-    const module = compileWasmKernel(file, "BatchNorm kernel");
-    this.exports = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
-    this.base = Math.ceil((this.exports.__heap_base.value as number) / 16) * 16;
+/**
+ * The kernel instantiated on tfjs's wasm memory: it reads x and writes out where tfjs keeps
+ * them; only the per-channel parameters are written, into a block malloc'd from tfjs's heap.
+ */
+class BatchNormKernel {
+  private readonly exports: BatchNormKernelExports;
+
+  constructor(
+    private readonly backend: WasmBackend,
+    file: string,
+  ) {
+    this.exports = instantiateBatchNormKernel(backend.wasm.asm.memory, file);
   }
 
-  /**
-   * out = the inference BatchNorm of x (pixels x channels, channels last), as tfjs's wasm
-   * FusedBatchNorm computes it. `source` and `target` are the tfjs heap and float offsets in it.
-   */
-  run(
-    heap: Float32Array,
-    x: number,
-    out: number,
-    size: number,
-    p: { mean: Float32Array; variance: Float32Array; offset: Float32Array; scale: Float32Array; epsilon: number },
-  ): void {
+  /** out = the inference BatchNorm of x (pixels x channels, channels last; byte offsets in tfjs's heap). */
+  run(x: number, out: number, size: number, p: BatchNormParams): void {
     const channels = p.mean.length;
-    const paramBytes = Math.ceil((channels * 24) / 16) * 16;
-    const data = this.base + paramBytes;
-    const need = data + size * 4;
-    const memory = this.exports.memory;
-    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-    const f32 = new Float32Array(memory.buffer);
-    const f64 = new Float64Array(memory.buffer);
-    f32.set(p.mean, this.base / 4);
-    f32.set(p.scale, this.base / 4 + channels);
-    const d = (this.base + channels * 8) / 8;
-    // The C kernel's epsilon parameter is a float: the attribute arrives rounded to float32.
-    const epsilon = Math.fround(p.epsilon);
-    for (let c = 0; c < channels; c++) {
-      f64[d + c] = p.offset[c];
-      // sqrtf of a float sum: a double square root rounded to float is the correctly rounded float one.
-      f64[d + channels + c] = Math.fround(Math.sqrt(Math.fround(p.variance[c] + epsilon)));
+    const wasm = this.backend.wasm;
+    // mean and scale as floats, then offset and factor as doubles; malloc aligns to 8 bytes.
+    const params = wasm._malloc(channels * 24);
+    try {
+      // Views read after malloc: a heap that grew has new ones.
+      const f32 = wasm.HEAPF32;
+      const f64 = wasm.HEAPF64;
+      f32.set(p.mean, params / 4);
+      f32.set(p.scale, params / 4 + channels);
+      const d = (params + channels * 8) / 8;
+      // The C kernel's epsilon parameter is a float: the attribute arrives rounded to float32.
+      const epsilon = Math.fround(p.epsilon);
+      for (let c = 0; c < channels; c++) {
+        f64[d + c] = p.offset[c];
+        // sqrtf of a float sum: a double square root rounded to float is the correctly rounded float one.
+        f64[d + channels + c] = Math.fround(Math.sqrt(Math.fround(p.variance[c] + epsilon)));
+      }
+      this.exports.batch_norm(x, out, size / channels, channels, params);
+    } finally {
+      wasm._free(params);
     }
-    f32.set(heap.subarray(x, x + size), data / 4);
-    this.exports.batch_norm(data, size / channels, channels, this.base);
-    heap.set(f32.subarray(data / 4, data / 4 + size), out);
   }
 }
 
@@ -95,7 +117,7 @@ export function useBatchNormKernel(file = batchNormKernelPath()): boolean {
   if (process.env.TFJS_BATCH_NORM === "tfjs" || tf.getBackend() !== "wasm" || !fs.existsSync(file)) return false;
   const original = tf.getKernel("FusedBatchNorm", "wasm");
   if (!original) return false;
-  const kernel = new BatchNormKernel(file);
+  const kernel = new BatchNormKernel(tf.backend() as unknown as WasmBackend, file);
   tf.unregisterKernel("FusedBatchNorm", "wasm");
   tf.registerKernel({ ...original, kernelFunc: (args) => fusedBatchNorm(kernel, original.kernelFunc, args) });
   installed = true;
@@ -127,11 +149,10 @@ function fusedBatchNorm(
   const out = backend.makeOutput([...x.shape], "float32");
   const size = x.shape.reduce((a, b) => a * b, 1);
   if (size === 0) return out;
-  // Read after makeOutput: allocating may have grown the heap and replaced the view.
+  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
   const heap = backend.wasm.HEAPF32;
-  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / 4;
-  const vector = (t: tf.TensorInfo) => heap.slice(at(t), at(t) + channels);
-  kernel.run(heap, at(x), at(out), size, {
+  const vector = (t: tf.TensorInfo) => heap.slice(at(t) / 4, at(t) / 4 + channels);
+  kernel.run(at(x), at(out), size, {
     mean: vector(mean!),
     variance: vector(variance!),
     offset: offset ? vector(offset) : new Float32Array(channels),
