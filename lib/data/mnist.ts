@@ -70,9 +70,8 @@ function loadSplit(dir: string, split: Split): MnistSplit {
     split,
     rows: count,
     dim: PIXELS,
-    // Shared, so worker threads (the training kernel's helper) read the set without a copy.
-    x: new Float32Array(new SharedArrayBuffer(count * PIXELS * 4)),
-    labels: new Uint8Array(new SharedArrayBuffer(count)),
+    x: new Float32Array(count * PIXELS),
+    labels: new Uint8Array(count),
     originalIndex: new Int32Array(count),
     digitStart,
   };

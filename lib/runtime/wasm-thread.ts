@@ -50,7 +50,7 @@ export interface WasmThread {
 }
 
 /** Reads a failed thread's message. */
-export function messageOf(message: Uint8Array): string {
+function messageOf(message: Uint8Array): string {
   const end = message.indexOf(0);
   return Buffer.from(message.slice(0, end < 0 ? message.length : end)).toString("utf8");
 }
@@ -69,7 +69,7 @@ export function reportFailure(ctrl: Int32Array, message: Uint8Array, e: unknown)
  * Blocks until ctrl[index] satisfies `until`, in short slices so that a failed thread
  * (State 2) or one silent for `timeoutMs` is noticed: `fail` is then called with why.
  */
-export function waitForWord(
+function waitForWord(
   ctrl: Int32Array,
   index: number,
   until: (v: number) => boolean,

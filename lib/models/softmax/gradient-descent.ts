@@ -16,8 +16,7 @@ import { Random } from "../../runtime/random";
 import { BatchBuffers } from "./batches";
 import { forwardAndGradient } from "./softmax";
 import { checkLabelled, LabelledMatrix } from "../../data/labelled";
-import { kernelAvailable, kernelPath, MAX_CLASSES, SoftmaxKernel } from "./kernel/softmax-kernel";
-import { canShare, defaultThreads, startHalfHelper } from "./kernel/softmax-helper";
+import { defaultThreads, kernelAvailable, kernelPath, MAX_CLASSES, SoftmaxKernel } from "./kernel/softmax-kernel";
 
 /** Training produced NaN or Infinity: stop with the iteration and learning rate, never draw NaN curves. */
 export class DivergenceError extends Error {
@@ -99,9 +98,8 @@ export interface TrainOptions {
   /** How steps are computed (default "auto"); both engines follow the same minibatch order. */
   engine?: Engine;
   /**
-   * Kernel engine only: 2 splits each minibatch over two threads (the default when the set
-   * is in SharedArrayBuffers and the machine has two cores). The weights are bit-identical
-   * either way.
+   * Kernel engine only: 2 splits each minibatch over two threads (the default on the main
+   * thread of a machine with two or more cores). The weights are bit-identical either way.
    */
   threads?: 1 | 2;
 }
@@ -187,17 +185,8 @@ interface Stepper {
 }
 
 function kernelStepper(o: TrainOptions, k: number): Stepper {
-  const threads = o.threads ?? defaultThreads(o.train);
-  if (threads === 2 && !canShare(o.train))
-    throw new Error("trainSoftmax: threads 2 needs a set in SharedArrayBuffers (as loadMnist's are)");
-  const helper = threads === 2 && o.batchSize >= 2 ? startHalfHelper(o.train, k, o.batchSize) : null;
-  let kernel: SoftmaxKernel;
-  try {
-    kernel = new SoftmaxKernel(o.train, k, o.batchSize, o.W0, o.b0, { helper });
-  } catch (e) {
-    helper?.dispose();
-    throw e;
-  }
+  const threads = o.batchSize >= 2 ? (o.threads ?? defaultThreads()) : 1;
+  const kernel = new SoftmaxKernel(o.train, k, o.batchSize, o.W0, o.b0, { threads });
   return {
     step(order, start, end) {
       const s = kernel.step(order, start, end, o.learningRate, o.momentum);

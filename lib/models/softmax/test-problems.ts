@@ -32,19 +32,12 @@ export function separableSet(seed: number, n: number, d: number, k: number): Lab
 
 /**
  * n rows of d inputs in [0, 1), about `density` of them nonzero; row 0 is all zero and row 1
- * all nonzero. `shared` puts images and labels in SharedArrayBuffers, as loadMnist does.
+ * all nonzero.
  */
-export function sparseSet(
-  seed: number,
-  n: number,
-  d: number,
-  k: number,
-  density: number,
-  shared = false,
-): LabelledMatrix {
+export function sparseSet(seed: number, n: number, d: number, k: number, density: number): LabelledMatrix {
   const rng = new Random(seed);
-  const images = shared ? new Float32Array(new SharedArrayBuffer(n * d * 4)) : new Float32Array(n * d);
-  const labels = shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n);
+  const images = new Float32Array(n * d);
+  const labels = new Uint8Array(n);
   for (let r = 0; r < n; r++) {
     for (let p = 0; p < d; p++) if (r === 1 || (r !== 0 && rng.uniform() < density)) images[r * d + p] = rng.uniform();
     labels[r] = rng.int(k);

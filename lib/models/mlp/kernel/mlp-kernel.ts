@@ -236,7 +236,7 @@ export class MlpKernel {
       for (let c = 0; c < k; c++) b2[v * MAX_KERNEL_CLASSES + c] = init.b2[c];
       slope.fill(s, c0, c0 + hp);
     }
-    // Started last: the memory must not grow under the second thread.
+    // (A shared memory may grow with the thread running: it never moves.)
     if (threads === 2)
       this.thread = startWasmThread(
         module,

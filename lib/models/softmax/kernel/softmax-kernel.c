@@ -13,9 +13,13 @@
  * while the row is in cache. Skipping a zero pixel drops a term x_p * w that is exactly zero,
  * so the sums are the same sums, in a different order.
  *
+ * Built on shared memory (the build-wasm line below), so that a second thread can run
+ * softmax_rows on the other half of a minibatch in the same memory (softmax-kernel.ts).
+ *
  * Layout: weights are pixel-major, Wt[p * kp + c] = W[c][p], with the k outputs padded to
  * kp = 4 * ceil(k / 4) lanes (padding lanes are zero and stay zero); k <= 16.
  */
+/* build-wasm: shared-memory */
 #include <stdint.h>
 #include <wasm_simd128.h>
 

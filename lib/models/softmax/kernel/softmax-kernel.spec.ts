@@ -7,6 +7,7 @@ import { Random } from "../../../runtime/random";
 import type { LabelledMatrix } from "../../../data/labelled";
 import { kernelPath, nonzeroIndex, SoftmaxKernel } from "./softmax-kernel";
 import { sparseSet } from "../test-problems";
+import { trainSoftmax } from "../gradient-descent";
 
 /** The gradient of the summed cross-entropy in float64, straight from the formulas. */
 function reference(set: LabelledMatrix, rows: ArrayLike<number>, W: Float32Array, b: Float32Array, k: number) {
@@ -201,4 +202,65 @@ test("bad input is named: labels, sizes, rows, and a missing or corrupt kernel f
     fs.rmSync(dir, { recursive: true, force: true });
   }
   assert.ok(fs.existsSync(kernelPath()), `the tests run on the built kernel ${kernelPath()}`);
+});
+
+test("two threads give bit-identical gradients, steps, accuracies and weights to one thread", () => {
+  const k = 10,
+    d = 60;
+  const set = sparseSet(11, 300, d, k, 0.25),
+    other = sparseSet(12, 77, d, k, 0.3);
+  const rng = new Random(12);
+  const W0 = rng.normalArray(k * d, 0, 0.1),
+    b0 = rng.normalArray(k, 0, 0.1);
+  const order = new Random(13).permutation(set.rows);
+  const one = new SoftmaxKernel(set, k, 101, W0, b0, { threads: 1 });
+  const two = new SoftmaxKernel(set, k, 101, W0, b0, { threads: 2 });
+  try {
+    assert.equal(one.threads, 1);
+    assert.equal(two.threads, 2);
+    // An odd minibatch (51 + 50 rows), then a minibatch of one row (no second half).
+    for (const [start, end] of [
+      [0, 101],
+      [7, 8],
+    ])
+      assert.deepEqual(two.gradient(order, start, end), one.gradient(order, start, end));
+    for (let i = 0; i < 6; i++) {
+      const start = (i % 2) * 101;
+      assert.deepEqual(two.step(order, start, start + 101, 0.05, 0.9), one.step(order, start, start + 101, 0.05, 0.9));
+      assert.equal(two.accuracy(other), one.accuracy(other));
+    }
+    assert.equal(two.accuracy(set), one.accuracy(set));
+    assert.deepEqual(two.weights(), one.weights());
+    // A row outside the set is named, whichever half it is in.
+    assert.throws(
+      () => two.gradient([0, 1, 2, 3, 4, 5, 6, 7, 8, 999]),
+      /SoftmaxKernel: row 999 is outside the set \(0..299\)/,
+    );
+  } finally {
+    two.dispose();
+  }
+});
+
+test("trainSoftmax: the same weights on one and two threads", () => {
+  const k = 10,
+    d = 60;
+  const rng = new Random(12);
+  const o = {
+    train: sparseSet(11, 300, d, k, 0.25),
+    W0: rng.normalArray(k * d, 0, 0.1),
+    b0: rng.normalArray(k, 0, 0.1),
+    learningRate: 0.01,
+    momentum: 0.9,
+    batchSize: 50,
+    maxIter: 20,
+    epsilon: 0,
+    seed: 3,
+    recordEvery: 5,
+    engine: "kernel" as const,
+  };
+  const a = trainSoftmax({ ...o, threads: 1 }),
+    b = trainSoftmax({ ...o, threads: 2 });
+  assert.deepEqual(a.W, b.W);
+  assert.deepEqual(a.b, b.b);
+  assert.deepEqual(a.history, b.history);
 });

@@ -10,16 +10,24 @@
  * copied per step (numpy's `x[idx]` copies the minibatch), and a row drawn at random is
  * about 900 contiguous bytes to fetch from main memory instead of 3 KB.
  *
- * A step may use a second thread (softmax-helper.ts) for half of its minibatch; the
- * gradient is always formed as first half + second half, so the weights are the same
- * bit for bit with one thread or two.
+ * The kernel's memory is shared, so a step may have a second thread (runtime/wasm-thread.ts)
+ * compute the gradient of half of its minibatch in the same memory, with no copies; the
+ * gradient is always formed as first half + second half, so the weights are the same bit
+ * for bit with one thread or two.
  */
 import * as fs from "fs";
+import * as os from "os";
+import { isMainThread } from "worker_threads";
 import { compileWasmKernel, wasmKernelPath } from "../../../runtime/wasm";
+import { startWasmThread, WasmThread } from "../../../runtime/wasm-thread";
 import type { LabelledMatrix } from "../../../data/labelled";
 
-/** Rows handed to the kernel per call (their starts, lengths and labels: 9 bytes a row). */
-const CHUNK_ROWS = 1024;
+/** Rows evaluated per call when measuring accuracy (their starts, lengths and labels: 9 bytes a row). */
+const EVAL_ROWS = 1024;
+/** The second thread's C stack (the kernel keeps at most a few hundred bytes there). */
+const THREAD_STACK_BYTES = 64 * 1024;
+/** Memory pages the shared memory may grow to (the module's own limit: 4 GiB, address space only). */
+const MAX_PAGES = 65536;
 /** The kernel keeps each row's outputs in four SIMD registers. */
 export const MAX_CLASSES = 16;
 /** Pixel numbers are stored in 16 bits. */
@@ -55,16 +63,15 @@ export function nonzeroIndex(set: LabelledMatrix): NonzeroIndex {
   const d = images.length / count;
   if (!Number.isInteger(d) || d < 1 || d > MAX_INPUTS)
     throw new Error(`nonzeroIndex: rows of ${d} inputs (the kernel takes 1..${MAX_INPUTS})`);
-  // In SharedArrayBuffers, so a helper thread uses the same index without a copy.
-  const offsets = new Int32Array(new SharedArrayBuffer((count + 1) * 4));
+  const offsets = new Int32Array(count + 1);
   let n = 0;
   for (let r = 0; r < count; r++) {
     offsets[r] = n;
     for (let o = r * d, e = o + d; o < e; o++) if (images[o] !== 0) n++;
   }
   offsets[count] = n;
-  const pixels = new Uint16Array(new SharedArrayBuffer(Math.max(2, n * 2)), 0, n);
-  const values = new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4)), 0, n);
+  const pixels = new Uint16Array(n);
+  const values = new Float32Array(n);
   for (let r = 0, t = 0; r < count; r++)
     for (let p = 0, o = r * d; p < d; p++, o++)
       if (images[o] !== 0) {
@@ -77,7 +84,6 @@ export function nonzeroIndex(set: LabelledMatrix): NonzeroIndex {
 }
 
 interface KernelExports {
-  memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
   softmax_rows(
     rows: number,
@@ -121,22 +127,16 @@ export interface KernelStepStats {
 export interface KernelOptions {
   /** The compiled kernel (default: kernelPath()). */
   file?: string;
-  /** The set's nonzero index, when the caller already has it (a helper thread does). */
-  index?: NonzeroIndex;
   /**
-   * A thread that does the second half of each minibatch (softmax-helper.ts); owned by the
-   * kernel from here on. With or without it the results are bit-identical (see minibatch()).
+   * 2: a second thread computes the second half of each minibatch (and of each block of
+   * rows whose accuracy is measured). The results are bit-identical either way (see minibatch()).
    */
-  helper?: HalfHelper | null;
+  threads?: 1 | 2;
 }
 
-/** The helper thread's side of the protocol (softmax-helper.ts implements it). */
-export interface HalfHelper {
-  /** Starts the gradient of rows index[start..end) at these weights (pixel-major Wt, b). */
-  request(index: ArrayLike<number>, start: number, end: number, Wt: Float32Array, b: Float32Array): void;
-  /** Waits for it: the gradient (pixel-major, d x kp), bias gradient (kp) and summed cost. */
-  wait(): { G: Float32Array; gb: Float32Array; cost: number };
-  dispose(): void;
+/** Threads trainSoftmax uses by default: 2 on the main thread of a machine with two or more cores. */
+export function defaultThreads(): 1 | 2 {
+  return isMainThread && os.availableParallelism() >= 2 ? 2 : 1;
 }
 
 /** One training run's state (weights, velocity, gradient) in the kernel's own memory. */
@@ -145,10 +145,14 @@ export class SoftmaxKernel {
   readonly kp: number;
   readonly index: NonzeroIndex;
   private readonly ex: KernelExports;
+  /** The kernel's memory, shared so that a second thread can work on it. */
+  private readonly memory: WebAssembly.Memory;
   private readonly at: Record<string, number> = {};
   private readonly f32: (name: string, n: number) => Float32Array;
   private readonly i32: (name: string, n: number) => Int32Array;
-  private helper: HalfHelper | null = null;
+  private thread: WasmThread | null = null;
+  /** Rows the staging arrays hold. */
+  private readonly stageRows: number;
   /** End of the allocated part of the kernel's memory. */
   private top = 0;
   /** The nonzero index of another set (accuracy on a test set), and how many pixels its regions hold. */
@@ -175,12 +179,21 @@ export class SoftmaxKernel {
       if (!(set.labels[r] < k))
         throw new Error(`SoftmaxKernel: label ${set.labels[r]} of row ${r} is not a class 0..${k - 1}`);
     }
-    this.index = options.index ?? nonzeroIndex(set);
+    this.index = nonzeroIndex(set);
     const kp = (this.kp = 4 * Math.ceil(k / 4));
-    const C = CHUNK_ROWS;
+    const C = (this.stageRows = Math.max(batchSize, EVAL_ROWS));
     const file = options.file ?? kernelPath();
-    const ex = new WebAssembly.Instance(compileWasmKernel(file, "softmax kernel"), {})
-      .exports as unknown as KernelExports;
+    const module = compileWasmKernel(file, "softmax kernel");
+    const memory = (this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true }));
+    let ex: KernelExports;
+    try {
+      ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+    } catch (e) {
+      throw new Error(
+        `softmax kernel: ${file} does not run on a shared memory (${(e as Error).message}); rebuild it with \`npm run build\``,
+        { cause: e },
+      );
+    }
     this.ex = ex;
     // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
     const bytes: Record<string, number> = {
@@ -201,34 +214,40 @@ export class SoftmaxKernel {
       rowS: C * 4,
       rowM: C * 4,
       out: 16,
+      threadStack: options.threads === 2 ? THREAD_STACK_BYTES : 0,
     };
     this.top = ex.__heap_base.value as number;
     for (const [name, size] of Object.entries(bytes)) this.allocate(name, size);
     // Views are made on demand: growing the memory would detach views made earlier.
-    this.f32 = (name, n) => new Float32Array(ex.memory.buffer, this.at[name], n);
-    this.i32 = (name, n) => new Int32Array(ex.memory.buffer, this.at[name], n);
-    new Uint16Array(ex.memory.buffer, this.at.idx, this.index.pixels.length).set(this.index.pixels);
+    this.f32 = (name, n) => new Float32Array(memory.buffer, this.at[name], n);
+    this.i32 = (name, n) => new Int32Array(memory.buffer, this.at[name], n);
+    new Uint16Array(memory.buffer, this.at.idx, this.index.pixels.length).set(this.index.pixels);
     this.f32("vals", this.index.values.length).set(this.index.values);
     const Wt = this.f32("Wt", d * kp);
     for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) Wt[p * kp + c] = W0[c * d + p];
     this.f32("b", kp).set(b0);
-    this.helper = options.helper ?? null;
+    if (options.threads === 2) this.startThread(module);
   }
 
-  /** True when a helper thread does half of each minibatch. */
+  /** The second thread (a shared memory may grow under it: it never moves). */
+  private startThread(module: WebAssembly.Module): void {
+    this.thread = startWasmThread(
+      module,
+      this.memory,
+      (this.at.threadStack + THREAD_STACK_BYTES) & ~15,
+      ["softmax_rows", "softmax_predict"],
+      "softmax kernel",
+    );
+  }
+
+  /** 2 when a second thread does half of each minibatch. */
   get threads(): 1 | 2 {
-    return this.helper ? 2 : 1;
-  }
-
-  /** Replaces the weights with pixel-major ones (d x kp, as the kernel holds them) and b (kp). */
-  setPixelMajor(Wt: Float32Array, b: Float32Array): void {
-    this.f32("Wt", this.d * this.kp).set(Wt);
-    this.f32("b", this.kp).set(b);
+    return this.thread ? 2 : 1;
   }
 
   /** Bump allocation, 16-byte aligned for the v128 loads; growing the memory as needed. */
   private allocate(name: string, bytes: number): void {
-    const { memory } = this.ex;
+    const { memory } = this;
     this.top = (this.top + 15) & ~15;
     this.at[name] = this.top;
     this.top += bytes;
@@ -236,13 +255,13 @@ export class SoftmaxKernel {
   }
 
   /**
-   * Tells the kernel where rows rowOf(0), ..., rowOf(n - 1) of `set` are (n <= CHUNK_ROWS; nz
+   * Tells the kernel where rows rowOf(0), ..., rowOf(n - 1) of `set` are (n <= stageRows; nz
    * is its nonzero index): istart, ilen and label of each.
    */
   private stage(set: LabelledMatrix, nz: NonzeroIndex, rowOf: (r: number) => number, n: number): void {
     const istart = this.i32("istart", n),
       ilen = this.i32("ilen", n);
-    const label = new Uint8Array(this.ex.memory.buffer, this.at.label, n);
+    const label = new Uint8Array(this.memory.buffer, this.at.label, n);
     const { offsets } = nz;
     for (let r = 0; r < n; r++) {
       const j = rowOf(r);
@@ -254,30 +273,35 @@ export class SoftmaxKernel {
   }
 
   /**
-   * Gradient of the summed cost over rows index[start..end) into G and gb (pixel-major,
-   * views valid until the next call); returns them with that cost. Zero rows give zeros.
+   * The kernel call for staged rows r0 .. r0 + n - 1 into gradient regions G and gb (which
+   * the caller zeroed): its arguments, so that this thread or the second one can run it.
    */
-  accumulate(
-    index: ArrayLike<number>,
-    start: number,
-    end: number,
-  ): { G: Float32Array; gb: Float32Array; cost: number } {
-    const { ex, at, d, k, kp } = this;
-    const n = end - start;
-    if (!(n >= 0 && n <= this.batchSize))
-      throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
-    ex.zero_floats(at.G, d * kp);
-    ex.zero_floats(at.gb, kp);
+  private rowsCall(r0: number, n: number, G: string, gb: string): number[] {
+    const { at } = this;
+    return [
+      n,
+      at.istart + 4 * r0,
+      at.ilen + 4 * r0,
+      at.idx,
+      at.vals,
+      at.label + r0,
+      at.Wt,
+      at.b,
+      at[G],
+      at[gb],
+      at.rowS + 4 * r0,
+      at.rowM + 4 * r0,
+      this.k,
+    ];
+  }
+
+  /** The summed cost of staged rows r0 .. r1 - 1, in row order, from what the kernel wrote. */
+  private rowsCost(r0: number, r1: number): number {
+    const rowS = this.f32("rowS", r1),
+      rowM = this.f32("rowM", r1);
     let cost = 0;
-    for (let r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
-      const m = Math.min(CHUNK_ROWS, n - r0);
-      this.stage(this.set, this.index, (r) => index[start + r0 + r], m);
-      ex.softmax_rows(m, at.istart, at.ilen, at.idx, at.vals, at.label, at.Wt, at.b, at.G, at.gb, at.rowS, at.rowM, k);
-      const rowS = this.f32("rowS", m),
-        rowM = this.f32("rowM", m);
-      for (let r = 0; r < m; r++) cost += Math.log(rowS[r]) + rowM[r];
-    }
-    return { G: this.f32("G", d * kp), gb: this.f32("gb", kp), cost };
+    for (let r = r0; r < r1; r++) cost += Math.log(rowS[r]) + rowM[r];
+    return cost;
   }
 
   /** Fraction of `set` (the training set or another with the same inputs) whose argmax of z is its label. */
@@ -297,7 +321,7 @@ export class SoftmaxKernel {
           this.allocate("evalIdx", n * 2);
           this.allocate("evalVals", n * 4);
         }
-        new Uint16Array(ex.memory.buffer, at.evalIdx, n).set(nz.pixels);
+        new Uint16Array(this.memory.buffer, at.evalIdx, n).set(nz.pixels);
         this.f32("evalVals", n).set(nz.values);
         this.evalIndex = { index: nz, capacity: Math.max(n, this.evalIndex?.capacity ?? 0) };
       }
@@ -305,10 +329,18 @@ export class SoftmaxKernel {
       valsAt = at.evalVals;
     }
     let correct = 0;
-    for (let r0 = 0; r0 < set.rows; r0 += CHUNK_ROWS) {
-      const m = Math.min(CHUNK_ROWS, set.rows - r0);
+    const { thread } = this;
+    const predict = (r0: number, n: number) =>
+      [n, at.istart + 4 * r0, at.ilen + 4 * r0, idxAt, valsAt, at.Wt, at.b, at.pred + 4 * r0, k] as const;
+    for (let r0 = 0; r0 < set.rows; r0 += EVAL_ROWS) {
+      const m = Math.min(EVAL_ROWS, set.rows - r0);
       this.stage(set, nz, (r) => r0 + r, m);
-      ex.softmax_predict(m, at.istart, at.ilen, idxAt, valsAt, at.Wt, at.b, at.pred, k);
+      if (thread && m >= 2) {
+        const h = m >> 1;
+        thread.start("softmax_predict", [...predict(h, m - h)]);
+        ex.softmax_predict(...predict(0, h));
+        thread.wait();
+      } else ex.softmax_predict(...predict(0, m));
       const pred = this.i32("pred", m);
       for (let r = 0; r < m; r++) if (pred[r] === set.labels[r0 + r]) correct++;
     }
@@ -316,33 +348,33 @@ export class SoftmaxKernel {
   }
 
   /**
-   * The minibatch gradient, always as (gradient of the first half) + (gradient of the
-   * second half), so one thread and two threads add the same floats in the same order.
-   * With a helper thread the second half runs there while this thread does the first.
+   * The minibatch gradient into G and gb, always as (gradient of the first half) +
+   * (gradient of the second half), so one thread and two threads add the same floats in
+   * the same order. With a second thread the second half runs there while this thread
+   * does the first, both in the shared memory. Returns the minibatch's summed cost.
    */
   private minibatch(index: ArrayLike<number>, start: number, end: number): number {
-    const { ex, at, d, kp } = this;
+    const { ex, at, d, kp, thread } = this;
     const n = end - start;
     if (!(n >= 1 && n <= this.batchSize))
       throw new Error(`SoftmaxKernel: ${n} rows do not fit a batch of ${this.batchSize}`);
-    const mid = start + Math.ceil(n / 2);
-    const keepSecond = (g: { G: Float32Array; gb: Float32Array; cost: number }) => {
-      this.f32("G2", d * kp).set(g.G);
-      this.f32("gb2", kp).set(g.gb);
-      return g.cost;
-    };
-    let first: number, second: number;
-    if (this.helper) {
-      this.helper.request(index, mid, end, this.f32("Wt", d * kp), this.f32("b", kp));
-      first = this.accumulate(index, start, mid).cost;
-      second = keepSecond(this.helper.wait());
-    } else {
-      second = keepSecond(this.accumulate(index, mid, end)); // kept before the first half overwrites G
-      first = this.accumulate(index, start, mid).cost;
+    this.stage(this.set, this.index, (r) => index[start + r], n);
+    const h = Math.ceil(n / 2);
+    for (const [G, gb] of [
+      [at.G, at.gb],
+      [at.G2, at.gb2],
+    ]) {
+      ex.zero_floats(G, d * kp);
+      ex.zero_floats(gb, kp);
     }
+    const second = this.rowsCall(h, n - h, "G2", "gb2");
+    if (thread && n > h) thread.start("softmax_rows", second);
+    ex.softmax_rows(...(this.rowsCall(0, h, "G", "gb") as Parameters<KernelExports["softmax_rows"]>));
+    if (thread && n > h) thread.wait();
+    else ex.softmax_rows(...(second as Parameters<KernelExports["softmax_rows"]>));
     ex.add_floats(at.G, at.G2, d * kp);
     ex.add_floats(at.gb, at.gb2, kp);
-    return first + second;
+    return this.rowsCost(0, h) + this.rowsCost(h, n);
   }
 
   /** The hand-written gradient of the summed cost over rows index[start..end), as dW (k x d) and db. */
@@ -371,10 +403,10 @@ export class SoftmaxKernel {
     return { W: this.fromPixelMajor(this.f32("Wt", this.d * this.kp)), b: this.f32("b", this.k).slice() };
   }
 
-  /** Stops the helper thread, if any. */
+  /** Stops the second thread, if any. */
   dispose(): void {
-    this.helper?.dispose();
-    this.helper = null;
+    this.thread?.dispose();
+    this.thread = null;
   }
 
   private fromPixelMajor(M: Float32Array): Float32Array {
