@@ -11,3 +11,4 @@ export * from "./multi-tap";
 export * from "./recipe";
 export * from "./parallel";
 export * from "./batch-norm";
+export * from "./pad";

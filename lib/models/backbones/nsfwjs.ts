@@ -13,6 +13,7 @@ import * as path from "path";
 import { tf, initBackend } from "../../runtime/backend";
 import { Backbone, RgbImage, TapLayer, batchTensor, tapLayer, unbatch } from "./backbone";
 import { useBatchNormKernel } from "./batch-norm";
+import { usePadKernel } from "./pad";
 
 export type NsfwjsModelName = "mobilenet_v2" | "inception_v3";
 
@@ -27,13 +28,14 @@ interface BundledModel {
 }
 
 /**
- * Loads one bundled Keras model (1-5 s). On the wasm backend, its BatchNormalization layers
- * then run on the SIMD kernel of batch-norm.ts (the same outputs bit for bit, in a fraction
- * of the time).
+ * Loads one bundled Keras model (1-5 s). On the wasm backend, its BatchNormalization and
+ * ZeroPadding2D layers then run on the kernels of batch-norm.ts and pad.ts (the same outputs
+ * bit for bit, in a fraction of the time).
  */
 export async function loadNsfwjsModel(model: NsfwjsModelName): Promise<tf.LayersModel> {
   await initBackend();
   useBatchNormKernel();
+  usePadKernel();
   const dir = packageModelDir(model);
   const json = require(path.join(dir, "model.min.js")) as BundledModel;
   const shards = json.weightsManifest.flatMap((g) => g.paths);
