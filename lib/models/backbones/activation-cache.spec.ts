@@ -73,6 +73,20 @@ test("keys separate layers, images and backbones; only new images are computed",
   assert.equal((await cachedActivations(renamed, "sum", [image(1)], { cacheDir })).computed, 1);
 });
 
+test("the hash option gives the cache keys, called once per image and layer", async () => {
+  const cacheDir = tmp();
+  let calls = 0;
+  const hash = (img: RgbImage) => {
+    calls++;
+    return `key-${img.data[0]}`;
+  };
+  const net = new CountingBackbone();
+  await cachedActivations(net, "sum", [image(1), image(2)], { cacheDir, hash });
+  assert.equal(calls, 2);
+  const files = fs.readdirSync(path.join(cacheDir, "counting", "sum")).sort();
+  assert.deepEqual(files, [`key-${image(1).data[0]}.f32`, `key-${image(2).data[0]}.f32`].sort());
+});
+
 test("lazy image sources load and a corrupt cache file is recomputed", async () => {
   const cacheDir = tmp();
   const net = new CountingBackbone();

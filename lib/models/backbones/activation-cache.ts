@@ -39,6 +39,11 @@ export interface ActivationOptions {
   cacheDir?: string;
   /** Where a line goes for each cache file not trusted (default console.warn). */
   warn?: (line: string) => void;
+  /**
+   * The images' cache keys (default imageHash). A caller that looks the same images up for
+   * several layers passes one that remembers them (multi-tap.ts), so each image is hashed once.
+   */
+  hash?: (img: RgbImage) => string;
 }
 
 export interface ActivationResult {
@@ -161,7 +166,7 @@ export async function cachedActivations(
   for (let i = 0; i < images.length; i++) {
     const src = images[i];
     const img = typeof src === "function" ? await src() : src;
-    const file = activationFile(root, backbone.name, layer, imageHash(img));
+    const file = activationFile(root, backbone.name, layer, (opts.hash ?? imageHash)(img));
     const { features: hit, problem, stale: old } = readCachedActivation(file, dim);
     if (old) stale.push(file);
     else if (problem) warn(`${displayPath(file)}: ${problem}; recomputing`);
