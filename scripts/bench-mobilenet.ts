@@ -25,8 +25,9 @@
  *
  *   npm run bench:mobilenet [-- --images 64] [-- --rounds 3] [-- --taps full|quick|a,b,c] [-- --fold-bn]
  *
- * TFJS_BATCH_NORM=tfjs in the environment times ours with tfjs's own FusedBatchNorm kernel
- * instead of the SIMD one of lib/models/backbones/batch-norm.ts (same outputs, slower).
+ * TFJS_BATCH_NORM=tfjs and TFJS_PAD=tfjs in the environment time ours with tfjs's own
+ * FusedBatchNorm and PadV2 kernels instead of the project's (lib/models/backbones/batch-norm.ts,
+ * pad.ts; the same outputs, slower): the figures before those kernels.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -115,12 +116,17 @@ function torch(threads: number, fold = false): TorchRun {
   return runPython<TorchRun>(PROJECT_PYTHON, TORCH, args, "torch");
 }
 
-/** Which BatchNorm our workers run (batch-norm.ts installs the SIMD one when it is built). */
-function batchNormUsed(): string {
-  if (process.env.TFJS_BATCH_NORM === "tfjs") return "tfjs's FusedBatchNorm kernel (TFJS_BATCH_NORM=tfjs)";
-  return fs.existsSync(batchNormKernelPath())
-    ? "the SIMD BatchNorm kernel (batch-norm.ts, same outputs bit for bit)"
-    : "tfjs's FusedBatchNorm kernel (the SIMD one is not built: npm run build)";
+/** Which BatchNorm and PadV2 kernels our workers run (nsfwjs.ts installs the project's on wasm). */
+function kernelsUsed(): string {
+  const bn =
+    process.env.TFJS_BATCH_NORM === "tfjs"
+      ? "tfjs's FusedBatchNorm (TFJS_BATCH_NORM=tfjs)"
+      : fs.existsSync(batchNormKernelPath())
+        ? "the SIMD BatchNorm of batch-norm.ts"
+        : "tfjs's FusedBatchNorm (the SIMD one is not built: npm run build)";
+  const pad = process.env.TFJS_PAD === "tfjs" ? "tfjs's PadV2 (TFJS_PAD=tfjs)" : "the row-copy PadV2 of pad.ts";
+  const ours = !bn.startsWith("tfjs") || !pad.startsWith("tfjs");
+  return `${bn}, ${pad}${ours ? " (the project's give tfjs's outputs bit for bit)" : ""}`;
 }
 
 type Side = "ours" | "ours1" | "cache" | "torch2" | "torch1" | "folded2" | "folded1";
@@ -180,7 +186,7 @@ async function main() {
   console.log(
     `MobileNetV2 feature extraction: ${layers}, ${IMAGES} crops of ${CROP}x${CROP} in chunks of ${CHUNK}, ${ROUNDS} interleaved rounds`,
   );
-  console.log(`  machine: ${machineLine()}; ours on tfjs ${backend.name}, BatchNorm on ${batchNormUsed()}`);
+  console.log(`  machine: ${machineLine()}; ours on tfjs ${backend.name}, kernels: ${kernelsUsed()}`);
   console.log(`  reference: ${blasLine(ref!)} (${PROJECT_PYTHON}), BatchNorm not folded`);
   const line = (name: string, k: Side, note = "") =>
     console.log(
@@ -213,7 +219,7 @@ async function main() {
     met: ratio <= 1,
     figures: {
       layers,
-      "our BatchNorm": batchNormUsed(),
+      "our BatchNorm and padding": kernelsUsed(),
       "ours, 2 worker threads (as notebook 10)": rate("ours"),
       "ours, 1 worker thread": rate("ours1"),
       "ours, 2 threads through an empty activation cache": rate("cache"),
