@@ -32,15 +32,23 @@ run(process.execPath, ["scripts/build-wasm.mjs", "--required"]);
 run("npx", ["tsc", "-p", "tsconfig.json"]);
 run("npx", ["eslint", "."]);
 run("npx", ["prettier", "--check", "--log-level", "warn", "."]);
+// Two files run at a time (one per core), longest first: the JupyterLab browser test (about
+// five minutes, much of it waiting on the kernel and the browser) takes one lane while the
+// rest share the other. Tests that write shared caches under data/ do so atomically (files
+// renamed into place, the grid's results appended whole and keyed by configuration), so two
+// notebooks computing the same cache at once agree.
+const LONGEST_FIRST = ["test/jupyterlab-browser.test.ts", "test/notebooks.test.ts", "test/pdf-export.test.ts"];
+const rank = (f) => (LONGEST_FIRST.includes(f) ? LONGEST_FIRST.indexOf(f) : LONGEST_FIRST.length);
 const files = [
   ...find(join(root, "lib"), /\.spec\.ts$/),
   ...find(join(root, "tools"), /\.spec\.ts$/),
   ...find(join(root, "test"), /\.test\.ts$/),
 ]
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
-  .sort();
+  .sort()
+  .sort((a, b) => rank(a) - rank(b));
 console.log(`test: ${files.length} test files`);
-run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], {
   ...process.env,
   REPORT_PROFILE: "quick",
 });
