@@ -1,6 +1,6 @@
 /** The thread of wasm-thread.ts: one instance of the kernel on the shared memory, running calls as they come. */
 import { workerData } from "worker_threads";
-import { Ctrl, reportFailure, WasmThreadData } from "./wasm-thread";
+import { Ctrl, reportFailure, spinWhile, WasmThreadData } from "./wasm-thread";
 
 const { kernel, memory, stackTop, functions, ctrl, args, message } = workerData as WasmThreadData;
 
@@ -18,7 +18,7 @@ try {
   Atomics.notify(ctrl, Ctrl.State);
   let generation = 0;
   for (;;) {
-    Atomics.wait(ctrl, Ctrl.Request, generation);
+    if (spinWhile(ctrl, Ctrl.Request, generation) === generation) Atomics.wait(ctrl, Ctrl.Request, generation);
     const request = Atomics.load(ctrl, Ctrl.Request);
     if (request < 0) break;
     if (request === generation) continue;

@@ -5,8 +5,10 @@
  * (models/mlp) to split a training step over both cores.
  *
  * The hand-over is two counters in a SharedArrayBuffer with Atomics.wait / notify, not
- * messages: the callers are synchronous training loops, and a round trip costs tens of
- * microseconds against steps of a millisecond or more. The thread gets a stack region of its
+ * messages: the callers are synchronous training loops with steps of a millisecond or so.
+ * Both sides first spin for up to SPIN_MS on the counter they wait for, and only then sleep:
+ * waking a sleeping thread costs tens to hundreds of microseconds on a virtual machine, two
+ * hand-overs a step, while the other side's part usually ends within that time. The thread gets a stack region of its
  * own (its __stack_pointer is set to `stackTop`), so the two threads never share a C stack.
  */
 import type { Worker } from "worker_threads";
@@ -28,6 +30,17 @@ export const Ctrl = {
 
 /** Most arguments a request passes. */
 export const MAX_ARGS = 24;
+
+/** How long a waiting side spins before it sleeps. */
+export const SPIN_MS = 1;
+
+/** Spins until ctrl[index] differs from `v` or `ms` have passed; returns the value last read. */
+export function spinWhile(ctrl: Int32Array, index: number, v: number, ms = SPIN_MS): number {
+  const t0 = performance.now();
+  let now = Atomics.load(ctrl, index);
+  while (now === v && performance.now() - t0 < ms) now = Atomics.load(ctrl, index);
+  return now;
+}
 
 export interface WasmThreadData {
   /** The compiled kernel (not named `module`: a CommonJS file cannot declare that name). */
@@ -80,7 +93,8 @@ function waitForWord(
 ): void {
   const t0 = performance.now();
   for (;;) {
-    const v = Atomics.load(ctrl, index);
+    let v = Atomics.load(ctrl, index);
+    if (!until(v)) v = spinWhile(ctrl, index, v);
     if (until(v)) return;
     if (Atomics.load(ctrl, Ctrl.State) === 2) throw fail(messageOf(message));
     if (performance.now() - t0 >= timeoutMs) throw fail(`no answer ${what} within ${timeoutMs} ms`);
