@@ -41,16 +41,19 @@ import {
   tapLayer,
 } from "@csc411/lib/models/backbones";
 import { meanPool } from "@csc411/lib/experiments/transfer";
-import { BlasInfo, blasLine, machineLine, printBenchmarkJson, PROJECT_PYTHON, runPython } from "./bench-reference";
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import {
+  BlasInfo,
+  blasLine,
+  machineLine,
+  printBenchmarkJson,
+  PROJECT_PYTHON,
+  runPython,
+  cliArg,
+} from "./bench-reference";
 
 function positive(name: string, fallback: number): number {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name, "")}`);
+  const v = Number(cliArg(name, String(fallback)));
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${cliArg(name, "")}`);
   return v;
 }
 
@@ -62,7 +65,7 @@ const PROFILE_TAPS: Record<string, string[]> = {
 /** Taps whose activations the full profile keeps only averaged (the notebook's "mean"-only poolings). */
 const MEAN_ONLY = new Set(["out_relu"]);
 
-const TAPS_ARG = arg("taps", "full");
+const TAPS_ARG = cliArg("taps", "full");
 const TAPS = PROFILE_TAPS[TAPS_ARG] ?? TAPS_ARG.split(",");
 const IMAGES = positive("images", 64);
 const ROUNDS = positive("rounds", 3);

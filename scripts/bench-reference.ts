@@ -103,6 +103,12 @@ export interface BenchmarkRecord {
   notes: string[];
 }
 
+/** The value after `--name` on the command line, or `fallback`. */
+export function cliArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
 export function machineLine(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;

@@ -29,16 +29,12 @@ import {
   PROJECT_PYTHON,
   pythonHas,
   runPython,
+  cliArg,
 } from "./bench-reference";
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const ITERATIONS = Number(arg("iterations", "500"));
-const ROUNDS = Number(arg("rounds", "3"));
-const PYTHON = arg("python", PROJECT_PYTHON);
+const ITERATIONS = Number(cliArg("iterations", "500"));
+const ROUNDS = Number(cliArg("rounds", "3"));
+const PYTHON = cliArg("python", PROJECT_PYTHON);
 const BATCH = 1000;
 const FLOP_PER_STEP = 2 * (2 * BATCH * 784 * 10); // the two matrix products dominate
 
