@@ -12,13 +12,16 @@
  * Used by: notebooks/10-transfer-learning.ipynb. Models:
  * models/backbones (features) and models/mlp (the classifier on top).
  */
+import * as path from "path";
 import { FaceImage, faceCrop } from "../data/faces";
 import { LabelledMatrix } from "../data/labelled";
 import { ActivationOptions, cachedActivations, printProgress } from "../models/backbones/activation-cache";
 import { Backbone, RgbImage, tapLayer } from "../models/backbones/backbone";
 import { cachedActivationsAt, printMultiTapProgress } from "../models/backbones/multi-tap";
 import { countLine, linesInPlace, progressLine } from "../runtime/progress";
-import { MlpConfig, MlpTrainResult, mlpAccuracy, trainMlp } from "../models/mlp/mlp";
+import { chooseMlpEngine, MlpConfig, MlpTrainResult, mlpAccuracy, trainMlp } from "../models/mlp/mlp";
+import { dataDir, displayPath } from "../runtime/paths";
+import { CandidateScores, candidateKey } from "./transfer-results";
 
 export interface FeatureSet extends LabelledMatrix {
   hits: number;
@@ -151,7 +154,15 @@ export interface CandidateResult extends Candidate {
   features: number;
   train: number;
   validation: number;
+  /** Seconds its training took (in an earlier run, when `cached`). */
   seconds: number;
+  /** True when the score was read back from the scores file rather than trained in this run. */
+  cached: boolean;
+}
+
+/** Where evaluateCandidates keeps its scores by default ("v1": the format of transfer-results.ts). */
+export function candidateScoresFile(): string {
+  return path.join(dataDir("transfer"), "candidate-scores-v1.jsonl");
 }
 
 /** The highest validation accuracy; ties go to fewer features, then to the earlier candidate. */
@@ -179,13 +190,19 @@ export interface BackboneSearch {
  * validation faces (the test faces are not read). Returns one row per candidate and the
  * extraction statistics per backbone and set. With `log`, a line per candidate (and
  * extraction progress) goes there; without, each shows as one line updated in place.
+ * Scores are kept in `scoresFile` (transfer-results.ts; null: none kept), so a candidate
+ * whose data, classifier and engine are unchanged is read back instead of trained again.
  */
 export async function evaluateCandidates(
   searches: readonly BackboneSearch[],
   faces: Pick<FaceSplitsSubset, "train" | "validation">,
   classifier: MlpConfig,
   log?: (line: string) => void,
-): Promise<{ results: CandidateResult[]; extraction: ExtractionStats[] }> {
+  scoresFile: string | null = candidateScoresFile(),
+): Promise<{ results: CandidateResult[]; extraction: ExtractionStats[]; problems: string[] }> {
+  const scores = scoresFile ? new CandidateScores(scoresFile) : null;
+  for (const p of scores?.problems ?? []) console.log(`ignored ${p}; that candidate trains again`);
+  const { engine } = chooseMlpEngine("auto", 6);
   const results: CandidateResult[] = [];
   const extraction: ExtractionStats[] = [];
   const total = searches.reduce((n, s) => n + s.taps.reduce((m, t) => m + t.poolings.length, 0) * s.flips.length, 0);
@@ -213,23 +230,29 @@ export async function evaluateCandidates(
         for (const flip of flips) {
           const key = `${t.layer}/${pooling}`;
           const tr = flip ? stackRows(train.sets.get(key)!, mirrored!.sets.get(key)!) : train.sets.get(key)!;
-          const r = trainMlp(tr, validation.sets.get(key)!, classifier);
-          results.push({
-            backbone: backbone.name,
-            layer: t.layer,
-            pooling,
-            flip,
-            features: tr.dim,
-            train: r.trainAccuracy,
-            validation: r.validationAccuracy,
-            seconds: r.seconds,
-          });
+          const va = validation.sets.get(key)!;
+          const id = scores ? candidateKey(tr, va, classifier, engine) : "";
+          let score = scores?.get(id);
+          const cached = score !== undefined;
+          if (!score) {
+            const r = trainMlp(tr, va, classifier);
+            score = { train: r.trainAccuracy, validation: r.validationAccuracy, seconds: r.seconds };
+            scores?.add(id, score);
+          }
+          results.push({ backbone: backbone.name, layer: t.layer, pooling, flip, features: tr.dim, ...score, cached });
           trained(
-            `${backbone.name} ${key}${flip ? " +mirrored" : ""}: validation ${(100 * r.validationAccuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s)`,
+            `${backbone.name} ${key}${flip ? " +mirrored" : ""}: validation ${(100 * score.validation).toFixed(2)}% ` +
+              (cached ? "(read back)" : `(${score.seconds.toFixed(1)} s)`),
           );
         }
   }
-  return { results, extraction };
+  const readBack = results.filter((r) => r.cached).length;
+  if (scores && readBack > 0)
+    console.log(
+      `${readBack} of ${results.length} candidate scores read back from ${displayPath(scores.file)} ` +
+        `(the same features, classifier and engine as when they were trained; delete the file to train them again)`,
+    );
+  return { results, extraction, problems: scores?.problems ?? [] };
 }
 
 /**
