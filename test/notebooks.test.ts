@@ -177,6 +177,10 @@ test("notebook 01 through jupyter nbconvert --execute with the tslab kernel", { 
       "--execute",
       "--ExecutePreprocessor.kernel_name=tslab",
       "--ExecutePreprocessor.timeout=600",
+      // The kernel's start (node and the TypeScript compiler) takes seconds alone, but more than
+      // nbconvert's default 60 s beside the JupyterLab test and a notebook filling cold caches
+      // (npm test runs two files at a time): seen once on a clean clone.
+      "--ExecutePreprocessor.startup_timeout=300",
       "--output-dir",
       outDir,
       path.join(notebooksDir, "01-mnist.ipynb"),
