@@ -1,17 +1,19 @@
 /**
  * A second thread for a WebAssembly kernel built on shared memory: it instantiates the same
  * module on the same WebAssembly.Memory and runs one of its exported functions when asked,
- * while the calling thread runs another part of the same step. Used by mlp-kernel.ts
- * (models/mlp) to split a training step over both cores.
+ * while the calling thread runs another part of the same step. Used by softmax-kernel.ts
+ * (models/softmax) and mlp-kernel.ts (models/mlp) to split a training step over both cores.
  *
  * The hand-over is two counters in a SharedArrayBuffer with Atomics.wait / notify, not
  * messages: the callers are synchronous training loops with steps of a millisecond or so.
  * Both sides first spin for up to SPIN_MS on the counter they wait for, and only then sleep:
  * waking a sleeping thread costs tens to hundreds of microseconds on a virtual machine, two
- * hand-overs a step, while the other side's part usually ends within that time. The thread gets a stack region of its
- * own (its __stack_pointer is set to `stackTop`), so the two threads never share a C stack.
+ * hand-overs a step, while the other side's part usually ends within that time. The thread
+ * gets a C stack of its own (THREAD_STACK_BYTES from `stackBase`, which the caller allocates
+ * in the kernel's memory), so the two threads never share one.
  */
 import type { Worker } from "worker_threads";
+import { compileWasmKernel } from "./wasm";
 import { startModuleWorker } from "./workers";
 
 /** Control words of the shared block. */
@@ -27,6 +29,32 @@ export const Ctrl = {
   /** How many of `args` it passes. */
   Arity: 4,
 } as const;
+
+/** The second thread's C stack (the kernels keep at most a few hundred bytes there). */
+export const THREAD_STACK_BYTES = 64 * 1024;
+
+/** Memory pages a kernel's shared memory may grow to (the kernels' own limit: 4 GiB, address space only). */
+const MAX_PAGES = 65536;
+
+/**
+ * A kernel built with `build-wasm: shared-memory` (scripts/build-wasm.mjs), instantiated on a
+ * new shared memory that a second thread can later be given; `what` names it in errors.
+ */
+export function instantiateShared<T>(
+  file: string,
+  what: string,
+): { module: WebAssembly.Module; memory: WebAssembly.Memory; exports: T } {
+  const module = compileWasmKernel(file, what);
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  try {
+    return { module, memory, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as T };
+  } catch (e) {
+    throw new Error(
+      `${what}: ${file} does not run on a shared memory (${(e as Error).message}); rebuild it with \`npm run build\``,
+      { cause: e },
+    );
+  }
+}
 
 /** Most arguments a request passes. */
 export const MAX_ARGS = 24;
@@ -103,13 +131,14 @@ function waitForWord(
 }
 
 /**
- * Starts the thread on `module` over the shared `memory` and waits until it is ready.
- * `functions` are the exports it may be asked to run; `what` names the kernel in errors.
+ * Starts the thread on `module` over the shared `memory` and waits until it is ready. Its C
+ * stack is the THREAD_STACK_BYTES from `stackBase`. `functions` are the exports it may be asked
+ * to run; `what` names the kernel in errors.
  */
 export function startWasmThread(
   module: WebAssembly.Module,
   memory: WebAssembly.Memory,
-  stackTop: number,
+  stackBase: number,
   functions: string[],
   what: string,
   timeoutMs = 60_000,
@@ -119,7 +148,7 @@ export function startWasmThread(
   const data: WasmThreadData = {
     kernel: module,
     memory,
-    stackTop,
+    stackTop: (stackBase + THREAD_STACK_BYTES) & ~15,
     functions,
     ctrl: new Int32Array(new SharedArrayBuffer(8 * 4)),
     args: new Float64Array(new SharedArrayBuffer(MAX_ARGS * 8)),

@@ -15,8 +15,8 @@
  * weights are the same bit for bit with one thread or two (mlp-kernel.spec.ts checks).
  */
 import * as fs from "fs";
-import { compileWasmKernel, wasmKernelPath } from "../../../runtime/wasm";
-import { startWasmThread, WasmThread } from "../../../runtime/wasm-thread";
+import { wasmKernelPath } from "../../../runtime/wasm";
+import { instantiateShared, startWasmThread, THREAD_STACK_BYTES, WasmThread } from "../../../runtime/wasm-thread";
 import type { LabelledMatrix } from "../../../data/labelled";
 import type { MlpWeights } from "../mlp";
 
@@ -98,12 +98,6 @@ export interface AdamConstants {
 /** Rows evaluated per call when measuring accuracy. */
 const EVAL_ROWS = 96;
 
-/** The second thread's C stack (the kernel's functions keep at most a few hundred bytes there). */
-const THREAD_STACK_BYTES = 64 * 1024;
-
-/** Memory pages the shared memory may grow to (the module's own limit: 4 GiB, address space only). */
-const MAX_PAGES = 65536;
-
 export interface MlpKernelOptions {
   /** The compiled kernel (default: mlpKernelPath()). */
   file?: string;
@@ -174,16 +168,9 @@ export class MlpKernel {
     const hp = (this.hp = 4 * Math.ceil(hidden / 4));
     const hw = (this.hw = hp * variants.length);
     this.rates = variants.map((v) => v.learningRate);
-    const module = compileWasmKernel(file, "mlp kernel");
-    const memory = (this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true }));
-    try {
-      this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
-    } catch (e) {
-      throw new Error(
-        `mlp kernel: ${file} does not run on a shared memory (${(e as Error).message}); rebuild it with \`npm run build\``,
-        { cause: e },
-      );
-    }
+    const { module, memory, exports } = instantiateShared<Exports>(file, "mlp kernel");
+    this.ex = exports;
+    this.memory = memory;
     this.top = this.ex.__heap_base.value as number;
     const V = variants.length,
       K8 = V * MAX_KERNEL_CLASSES,
@@ -241,7 +228,7 @@ export class MlpKernel {
       this.thread = startWasmThread(
         module,
         memory,
-        (this.at.threadStack + THREAD_STACK_BYTES) & ~15,
+        this.at.threadStack,
         ["mlp_forward", "mlp_backward_adam"],
         "mlp kernel",
       );

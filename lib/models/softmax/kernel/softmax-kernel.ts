@@ -18,16 +18,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import { isMainThread } from "worker_threads";
-import { compileWasmKernel, wasmKernelPath } from "../../../runtime/wasm";
-import { startWasmThread, WasmThread } from "../../../runtime/wasm-thread";
+import { wasmKernelPath } from "../../../runtime/wasm";
+import { instantiateShared, startWasmThread, THREAD_STACK_BYTES, WasmThread } from "../../../runtime/wasm-thread";
 import type { LabelledMatrix } from "../../../data/labelled";
 
 /** Rows evaluated per call when measuring accuracy (their starts, lengths and labels: 9 bytes a row). */
 const EVAL_ROWS = 1024;
-/** The second thread's C stack (the kernel keeps at most a few hundred bytes there). */
-const THREAD_STACK_BYTES = 64 * 1024;
-/** Memory pages the shared memory may grow to (the module's own limit: 4 GiB, address space only). */
-const MAX_PAGES = 65536;
 /** The kernel keeps each row's outputs in four SIMD registers. */
 export const MAX_CLASSES = 16;
 /** Pixel numbers are stored in 16 bits. */
@@ -183,18 +179,9 @@ export class SoftmaxKernel {
     const kp = (this.kp = 4 * Math.ceil(k / 4));
     const C = (this.stageRows = Math.max(batchSize, EVAL_ROWS));
     const file = options.file ?? kernelPath();
-    const module = compileWasmKernel(file, "softmax kernel");
-    const memory = (this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true }));
-    let ex: KernelExports;
-    try {
-      ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    } catch (e) {
-      throw new Error(
-        `softmax kernel: ${file} does not run on a shared memory (${(e as Error).message}); rebuild it with \`npm run build\``,
-        { cause: e },
-      );
-    }
+    const { module, memory, exports: ex } = instantiateShared<KernelExports>(file, "softmax kernel");
     this.ex = ex;
+    this.memory = memory;
     // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
     const bytes: Record<string, number> = {
       idx: this.index.pixels.byteLength,
@@ -234,7 +221,7 @@ export class SoftmaxKernel {
     this.thread = startWasmThread(
       module,
       this.memory,
-      (this.at.threadStack + THREAD_STACK_BYTES) & ~15,
+      this.at.threadStack,
       ["softmax_rows", "softmax_predict"],
       "softmax kernel",
     );
