@@ -168,8 +168,8 @@ export class MlpKernel {
     const hp = (this.hp = 4 * Math.ceil(hidden / 4));
     const hw = (this.hw = hp * variants.length);
     this.rates = variants.map((v) => v.learningRate);
-    const { module, memory, exports } = instantiateShared<Exports>(file, "mlp kernel");
-    this.ex = exports;
+    const { module, memory, exports: kernelExports } = instantiateShared<Exports>(file, "mlp kernel");
+    this.ex = kernelExports;
     this.memory = memory;
     this.top = this.ex.__heap_base.value as number;
     const V = variants.length,
