@@ -7,6 +7,7 @@ import { Backbone, RgbImage, TapLayer } from "./backbone";
 import { displayPath } from "../../runtime/paths";
 import {
   ActivationProgress,
+  activationCacheName,
   activationFile,
   cachedActivations,
   encodeActivation,
@@ -185,4 +186,21 @@ test("a bad batch size or unknown layer is rejected", async () => {
     cachedActivations(new CountingBackbone(), "nope", [], { cacheDir: tmp() }),
     /no tap layer "nope"/,
   );
+});
+
+test("a backbone's computation is part of the key: folded activations never served as unfolded ones", async () => {
+  const cacheDir = tmp();
+  const images = [0, 1, 2].map(image);
+  const plain = new CountingBackbone();
+  await cachedActivations(plain, "sum", images, { cacheDir });
+  assert.equal(activationCacheName(plain), "counting", "no computation: the folder of before");
+  // The same name computed another way (as NsfwjsBackbone folded): its own folder, computed again.
+  const folded = Object.assign(new CountingBackbone(), { computation: "bn-folded-1" });
+  assert.equal(activationCacheName(folded), "counting+bn-folded-1");
+  const r = await cachedActivations(folded, "sum", images, { cacheDir });
+  assert.deepEqual([r.hits, r.computed, folded.computed], [0, 3, 3]);
+  assert.ok(fs.existsSync(activationFile(cacheDir, "counting+bn-folded-1", "sum", imageHash(images[0]))));
+  const again = Object.assign(new CountingBackbone(), { computation: "bn-folded-1" });
+  assert.equal((await cachedActivations(again, "sum", images, { cacheDir })).hits, 3);
+  assert.equal((await cachedActivations(new CountingBackbone(), "sum", images, { cacheDir })).hits, 3);
 });

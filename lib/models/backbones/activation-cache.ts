@@ -4,7 +4,10 @@
  * once under data/activations/<backbone>/<layer>/<sha256 of the pixels>.f32 and reused
  * by every later run, notebook and profile. Keys hash the pixels actually fed to the
  * network, so a changed crop or resize can never be served a stale entry; the backbone
- * name carries a weights fingerprint where weights are user-supplied.
+ * name carries a weights fingerprint where weights are user-supplied, and a backbone whose
+ * computation differs from its layers as they are (Backbone.computation, e.g. BatchNorm folded
+ * into the convolutions) has its own folder, <backbone>+<computation> (activationCacheName),
+ * so activations of one computation are never served as the other's.
  * Files are raw little-endian float32 followed by the SHA-256 of those bytes, written
  * atomically. A file is used only if its length, checksum and values (all finite) prove it;
  * otherwise it is recomputed with one line naming the file and why (files from before the
@@ -62,10 +65,20 @@ export function imageHash(img: RgbImage): string {
   return h.digest("hex");
 }
 
+/** A path part from a name: anything but letters, digits and . _ - + becomes _ (+ joins a computation to its backbone). */
 function safe(part: string): string {
-  return part.replace(/[^A-Za-z0-9._-]/g, "_");
+  return part.replace(/[^A-Za-z0-9._+-]/g, "_");
 }
 
+/**
+ * The backbone's part of the cache key, its folder under the cache root: its name, then
+ * `+computation` where it has one (the unfolded computation keeps the folders of before).
+ */
+export function activationCacheName(backbone: Pick<Backbone, "name" | "computation">): string {
+  return backbone.computation === undefined ? backbone.name : `${backbone.name}+${backbone.computation}`;
+}
+
+/** The file of one image's activations; `backbone` is activationCacheName's key. */
 export function activationFile(root: string, backbone: string, layer: string, hash: string): string {
   return path.join(root, safe(backbone), safe(layer), `${hash}.f32`);
 }
@@ -166,7 +179,7 @@ export async function cachedActivations(
   for (let i = 0; i < images.length; i++) {
     const src = images[i];
     const img = typeof src === "function" ? await src() : src;
-    const file = activationFile(root, backbone.name, layer, (opts.hash ?? imageHash)(img));
+    const file = activationFile(root, activationCacheName(backbone), layer, (opts.hash ?? imageHash)(img));
     const { features: hit, problem, stale: old } = readCachedActivation(file, dim);
     if (old) stale.push(file);
     else if (problem) warn(`${displayPath(file)}: ${problem}; recomputing`);

@@ -23,6 +23,13 @@ export interface TapLayer {
 export interface Backbone {
   /** Stable identifier, part of the activation cache key (includes a weights fingerprint when weights are user-supplied). */
   readonly name: string;
+  /**
+   * How the activations are computed, where that changes their floats without changing the
+   * network (e.g. "bn-folded-1": BatchNorm folded into the convolutions, nsfwjs.ts); part of
+   * the activation cache key beside `name` (activationCacheName), never shown as the name.
+   * Absent: the network's layers as they are.
+   */
+  readonly computation?: string;
   /** Side of the square input the network expects (images are resized to it). */
   readonly inputSize: number;
   /** Human-readable preprocessing, for the notebook. */

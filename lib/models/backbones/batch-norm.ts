@@ -13,6 +13,12 @@
  * per-channel parameters, channels not a multiple of 4, a kernel file not built) go to tfjs's
  * kernel.
  * TFJS_BATCH_NORM=tfjs in the environment keeps tfjs's kernel throughout (for comparisons).
+ *
+ * Notebook 10's backbones no longer run these layers: NsfwjsBackbone folds every
+ * BatchNormalization into the convolution before it (fold.ts). This kernel serves the Keras
+ * layers run as they are: NSFWJS_BATCH_NORM=keras (the unfolded computation, whose cache files
+ * it keeps valid, and the benchmark's figure before folding), a loaded model used directly,
+ * and any BatchNormalization fold.ts cannot fold.
  */
 import * as fs from "fs";
 import { tf } from "../../runtime/backend";

@@ -12,3 +12,4 @@ export * from "./recipe";
 export * from "./parallel";
 export * from "./batch-norm";
 export * from "./pad";
+export * from "./fold";

@@ -112,3 +112,10 @@ test("progress lines: rate and time left while running, a final line at the end"
     "b [x, y]: 4/4, all from cache",
   ]);
 });
+
+test("the multi-tap path keys files with the backbone's computation too", async () => {
+  const cacheDir = tmp();
+  const net = Object.assign(new TwoTapBackbone(true), { computation: "bn-folded-1" });
+  await cachedActivationsAt(net, ["sum"], [image(0)], { cacheDir });
+  assert.deepEqual(fs.readdirSync(cacheDir), ["two-tap+bn-folded-1"]);
+});

@@ -59,6 +59,7 @@ export async function cachedActivationsAt(
   };
   const proxy: Backbone = {
     name: backbone.name,
+    computation: backbone.computation,
     inputSize: backbone.inputSize,
     preprocessing: backbone.preprocessing,
     layers: backbone.layers,

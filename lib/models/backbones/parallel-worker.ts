@@ -9,7 +9,7 @@ import { BackboneRecipe, loadBackbone } from "./recipe";
 
 export type WorkerRequest = { id: number; images: RgbImage[]; layers: string[] };
 export type WorkerReply =
-  | { ready: Pick<Backbone, "name" | "inputSize" | "preprocessing" | "layers"> }
+  | { ready: Pick<Backbone, "name" | "computation" | "inputSize" | "preprocessing" | "layers"> }
   | { id: number; features: [string, Float32Array[]][] }
   | { id: number; error: string }
   | { error: string };
@@ -18,7 +18,15 @@ const post = (m: WorkerReply, transfer: ArrayBuffer[] = []) => parentPort!.postM
 
 loadBackbone(workerData as BackboneRecipe).then(
   (net) => {
-    post({ ready: { name: net.name, inputSize: net.inputSize, preprocessing: net.preprocessing, layers: net.layers } });
+    post({
+      ready: {
+        name: net.name,
+        computation: net.computation,
+        inputSize: net.inputSize,
+        preprocessing: net.preprocessing,
+        layers: net.layers,
+      },
+    });
     parentPort!.on("message", async ({ id, images, layers }: WorkerRequest) => {
       try {
         const out = net.activationsAt

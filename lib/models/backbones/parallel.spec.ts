@@ -26,6 +26,8 @@ test(
     const parallel = await ParallelBackbone.start({ kind: "mobilenet_v2" }, 2);
     try {
       assert.equal(parallel.name, local.name);
+      assert.equal(parallel.computation, local.computation, "the workers' computation (cache key) is the parent's");
+      assert.ok(parallel.computation, "nsfwjs backbones run folded by default");
       assert.deepEqual(parallel.layers, local.layers);
       const got = await parallel.activationsAt(images, layers);
       for (const layer of layers) {

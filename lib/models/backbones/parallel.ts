@@ -21,7 +21,7 @@ class BackboneThread {
   private readonly pending = new Map<number, Pending>();
   private constructor(
     private readonly worker: Worker,
-    readonly info: Pick<Backbone, "name" | "inputSize" | "preprocessing" | "layers">,
+    readonly info: Pick<Backbone, "name" | "computation" | "inputSize" | "preprocessing" | "layers">,
   ) {
     worker.on("message", (m: WorkerReply) => {
       if (!("id" in m)) return;
@@ -80,6 +80,7 @@ class BackboneThread {
 
 export class ParallelBackbone implements Backbone {
   readonly name: string;
+  readonly computation?: string;
   readonly inputSize: number;
   readonly preprocessing: string;
   readonly layers: readonly TapLayer[];
@@ -87,6 +88,7 @@ export class ParallelBackbone implements Backbone {
   private constructor(private readonly threads: BackboneThread[]) {
     ({
       name: this.name,
+      computation: this.computation,
       inputSize: this.inputSize,
       preprocessing: this.preprocessing,
       layers: this.layers,
