@@ -5,12 +5,14 @@ import * as os from "os";
 import * as path from "path";
 import type { FaceImage } from "../data/faces";
 import type { Backbone, RgbImage } from "../models/backbones/backbone";
+import { activationCacheName, activationFile } from "../models/backbones/activation-cache";
 import { MlpConfig, mlpAccuracy, trainMlp } from "../models/mlp/mlp";
 import {
   BackboneSearch,
   Candidate,
   CandidateResult,
   chooseCandidate,
+  activationIdentity,
   CropLoader,
   evaluateCandidates,
   faceFeaturesAt,
@@ -176,6 +178,8 @@ test(
         ["t", "mean", true, 3, false],
       ],
     );
+    // The activation cache keeps its files in the folder the keys name.
+    assert.equal(fs.readdirSync(path.join(opts.cacheDir, activationIdentity(net, "t"))).length, 24 + 12 + 24);
     // Without its activation files, and with a backbone that throws when asked, every score still reads back.
     fs.rmSync(opts.cacheDir, { recursive: true });
     const warmLines: string[] = [];
@@ -279,3 +283,20 @@ test(
     assert.deepEqual(changed.run.curve, cold.run.curve, "the same training, scored on other test faces");
   }),
 );
+
+const IDENTITIES: [Pick<Backbone, "name" | "computation">, string, string][] = [
+  [{ name: "mobilenet_v2-nsfwjs-4.4.0" }, "block_9_add", "mobilenet_v2-nsfwjs-4.4.0/block_9_add"],
+  [
+    { name: "mobilenet_v2-nsfwjs-4.4.0", computation: "bn-folded-1" },
+    "block_9_add",
+    "mobilenet_v2-nsfwjs-4.4.0+bn-folded-1/block_9_add",
+  ],
+  [{ name: "alexnet-torchvision-0123abcd" }, "conv4", "alexnet-torchvision-0123abcd/conv4"],
+  [{ name: "a/b c" }, "x:y", "a_b_c/x_y"],
+];
+for (const [backbone, layer, folder] of IDENTITIES) {
+  test(`activationIdentity of ${JSON.stringify(backbone)} at ${layer} is the cache's folder ${folder}`, () => {
+    assert.equal(activationIdentity(backbone, layer), folder);
+    assert.equal(path.dirname(activationFile("/root", activationCacheName(backbone), layer, "h")), `/root/${folder}`);
+  });
+}

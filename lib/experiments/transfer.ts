@@ -24,6 +24,7 @@ import { FaceImage, faceCrop } from "../data/faces";
 import { LabelledMatrix } from "../data/labelled";
 import {
   ActivationOptions,
+  activationCacheName,
   activationFile,
   cachedActivations,
   imageHash,
@@ -90,12 +91,13 @@ export async function splitIdentity(
 }
 
 /**
- * The identity of a backbone's activations at a tap, as the activation cache keys its files
- * (its folder for that backbone and layer, relative to the cache root).
+ * The identity of a backbone's activations at a tap, exactly as the activation cache keys its
+ * files: their folder under the cache root, made of activationCacheName (the name, its weights'
+ * fingerprint where user-supplied, and its computation, e.g. BatchNorm folded) and the layer.
  */
-export function activationIdentity(backbone: Pick<Backbone, "name">, layer: string): string {
+export function activationIdentity(backbone: Pick<Backbone, "name" | "computation">, layer: string): string {
   return path
-    .dirname(activationFile("", backbone.name, layer, "image"))
+    .dirname(activationFile("", activationCacheName(backbone), layer, "image"))
     .split(path.sep)
     .join("/");
 }
@@ -287,7 +289,7 @@ interface KeyContext {
 }
 
 function ingredients(
-  backbone: Pick<Backbone, "name">,
+  backbone: Pick<Backbone, "name" | "computation">,
   c: Omit<Candidate, "backbone">,
   k: KeyContext,
 ): CandidateIngredients {
@@ -392,9 +394,8 @@ export async function evaluateCandidates(
           ? [{ ...none(faces.train.length), layers: layers.map((l) => `${l} (mirrored)`) }]
           : []),
       );
-      (log ?? console.log)(
-        `${backbone.name}: all ${candidates.length} candidate scores known, so its activations were not read`,
-      );
+      const which = candidates.length === 1 ? "its candidate's score" : `all ${candidates.length} candidate scores`;
+      (log ?? console.log)(`${backbone.name}: ${which} known, so its activations were not read`);
     } else {
       const train = await faceFeaturesAt(backbone, taps, faces.train, { log, loadCrop, cacheDir });
       const validation = await faceFeaturesAt(backbone, taps, faces.validation, { log, loadCrop, cacheDir });
