@@ -4,10 +4,15 @@
  * (speed does not depend on the values), so it is measured even without the user's
  * weights. The reference is MobileNetV2's full convolutional stack (out_relu) in the
  * same run; ratios against it survive a noisy shared machine better than raw numbers.
- * InceptionV3, the slowest, is also timed on two worker threads (ParallelBackbone)
- * against one thread, interleaved.
+ * InceptionV3, the slowest, is also timed on two worker threads (ParallelBackbone, as
+ * notebook 10 runs it) against one thread and against two threads running the Keras layers
+ * unfolded (BatchNorm and ReLU as their own layers, the computation before
+ * lib/models/backbones/fold.ts), interleaved. The nsfwjs models run folded elsewhere, unless
+ * NSFWJS_BATCH_NORM=keras.
  *
- *   npm run bench:backbones [-- --images 32 --batch 16]
+ *   npm run bench:backbones [-- --images 32 --batch 16] [-- --only inception]
+ *
+ * `--only inception` times only that comparison (InceptionV3 mixed10, about a minute).
  */
 import { initBackend } from "@csc411/lib/runtime";
 import { Random } from "@csc411/lib/runtime";
@@ -26,6 +31,8 @@ function arg(name: string, fallback: number): number {
 }
 
 const IMAGES = arg("images", 32);
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
+if (ONLY !== null && ONLY !== "inception") throw new Error(`--only ${ONLY}: the only choice is "inception"`);
 const BATCH = arg("batch", 16);
 
 function images(n: number, rng: Random): RgbImage[] {
@@ -69,35 +76,49 @@ async function main(): Promise<void> {
       console.log(`  ${label.padEnd(24)} ${layer.padEnd(13)} ${rate.toFixed(2)} images/s`);
     }
   };
-  const mobile = await MobileNetV2.load();
-  await run(
-    "MobileNetV2 (nsfwjs)",
-    mobile,
-    mobile.layers.map((l) => l.name),
-  );
-  mobile.dispose();
-  const face = await FaceDescriptor.load();
-  await run("face-api ResNet-34", face, ["descriptor"]);
-  const alex = await AlexNet.fromWeights(randomAlexNetWeights(rng), undefined, "alexnet-random");
-  await run("AlexNet torchvision (random weights)", alex, ["pool2", "conv4", "pool5"]);
-  alex.dispose();
+  if (ONLY === null) {
+    const mobile = await MobileNetV2.load();
+    await run(
+      "MobileNetV2 (nsfwjs)",
+      mobile,
+      mobile.layers.map((l) => l.name),
+    );
+    mobile.dispose();
+    const face = await FaceDescriptor.load();
+    await run("face-api ResNet-34", face, ["descriptor"]);
+    const alex = await AlexNet.fromWeights(randomAlexNetWeights(rng), undefined, "alexnet-random");
+    await run("AlexNet torchvision (random weights)", alex, ["pool2", "conv4", "pool5"]);
+    alex.dispose();
+  }
   const inception = await InceptionV3.load();
-  await run("InceptionV3 (nsfwjs)", inception, ["mixed2", "mixed5", "mixed7", "mixed10"]);
-  // Two worker threads against one, interleaved (one, two, one, two) so load changes hit both.
-  const inception2 = await ParallelBackbone.start({ kind: "inception_v3" }, 2);
+  if (ONLY === null) await run("InceptionV3 (nsfwjs)", inception, ["mixed2", "mixed5", "mixed7", "mixed10"]);
+  // Two worker threads against one and against two unfolded, interleaved so load changes hit all.
+  const inception2 = await ParallelBackbone.start({ kind: "inception_v3", fold: true }, 2);
+  const unfolded2 = await ParallelBackbone.start({ kind: "inception_v3", fold: false }, 2);
   const one: number[] = [];
   const two: number[] = [];
+  const keras: number[] = [];
   for (let round = 0; round < 2; round++) {
     one.push(await throughput(inception, "mixed10", imgs));
     two.push(await throughput(inception2, "mixed10", imgs));
+    keras.push(await throughput(unfolded2, "mixed10", imgs));
   }
   inception.dispose();
   inception2.dispose();
+  unfolded2.dispose();
   const best = (xs: number[]) => Math.max(...xs);
+  const list = (xs: number[]) => xs.map((r) => r.toFixed(2)).join(", ");
   rows.push({ backbone: "InceptionV3 on 2 worker threads", layer: "mixed10", dim: 8 * 8 * 2048, rate: best(two) });
+  rows.push({
+    backbone: "InceptionV3 on 2 worker threads, unfolded",
+    layer: "mixed10",
+    dim: 8 * 8 * 2048,
+    rate: best(keras),
+  });
   console.log(
-    `  InceptionV3 mixed10: 1 thread ${one.map((r) => r.toFixed(2)).join(", ")}, 2 threads ${two.map((r) => r.toFixed(2)).join(", ")} images/s; best 2/1 = ${(best(two) / best(one)).toFixed(2)}x`,
+    `  InceptionV3 mixed10: 1 thread ${list(one)}, 2 threads ${list(two)}, 2 threads unfolded ${list(keras)} images/s; best 2/1 = ${(best(two) / best(one)).toFixed(2)}x, folded/unfolded = ${(best(two) / best(keras)).toFixed(2)}x`,
   );
+  if (ONLY !== null) return;
 
   const ref = rows.find((r) => r.backbone.startsWith("MobileNetV2") && r.layer === "out_relu")!.rate;
   console.log(`\n| backbone | layer | features | images/s | ms/image | vs MobileNetV2 out_relu |`);

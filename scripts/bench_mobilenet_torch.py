@@ -22,9 +22,11 @@ slow any CPU down and make the comparison unfair).
 Stride-2 convolutions pad one pixel on each side (torchvision's choice); Keras pads
 (0, 1) and (0, 1) before a valid convolution. The outputs have the same shapes and cost.
 
-BatchNorm is kept as separate layers by default, like the project's TensorFlow.js model
-(nsfwjs's mobilenet_v2 model.json has 52 BatchNormalization layers, run as their own
-ops); --fold-bn folds each one into the convolution before it, which a deployment would do.
+BatchNorm is kept as separate layers by default, as nsfwjs's mobilenet_v2 model.json has
+them (52 BatchNormalization layers); --fold-bn folds each one into the convolution before
+it, as a deployment would, and as the project's side now runs (lib/models/backbones/fold.ts,
+which also fuses ReLU6 into the convolution; torch eager keeps it a separate in-place op).
+bench-mobilenet.ts times both variants in every round and compares against the faster.
 
 Each batch is fed as the project gets its images: float32 HWC crops of CROP x CROP in
 [0, 1], resized bilinearly (align corners) to 224 x 224 inside the timed region.

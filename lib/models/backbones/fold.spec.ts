@@ -334,6 +334,9 @@ test("the backbones notebook 10 loads run folded, with their names unchanged", a
   assert.equal(m.name, "mobilenet_v2-nsfwjs-4.4.0");
   assert.equal(m.computation, FOLDED_COMPUTATION);
   m.dispose();
+  const unfolded = await MobileNetV2.load(false);
+  assert.equal(unfolded.computation, undefined, "unfolded: the computation, and cache files, of before");
+  unfolded.dispose();
   const i = await InceptionV3.load();
   assert.equal(i.name, "inception_v3-nsfwjs-4.4.0");
   assert.equal(i.computation, FOLDED_COMPUTATION);

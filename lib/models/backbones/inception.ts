@@ -4,7 +4,7 @@
  * 35x35 (stride 8), 17x17 (stride 16) and 8x8 (stride 32).
  */
 import { TapLayer } from "./backbone";
-import { NsfwjsBackbone, loadNsfwjsModel } from "./nsfwjs";
+import { NsfwjsBackbone, foldBatchNormByDefault, loadNsfwjsModel } from "./nsfwjs";
 
 export const INCEPTION_LAYERS: readonly TapLayer[] = [
   { name: "mixed2", shape: [35, 35, 288], description: "end of the 35x35 stage (stride 8)" },
@@ -17,7 +17,9 @@ export const INCEPTION_LAYERS: readonly TapLayer[] = [
 ];
 
 export class InceptionV3 extends NsfwjsBackbone {
-  static async load(): Promise<InceptionV3> {
-    return new InceptionV3("inception_v3-nsfwjs-4.4.0", 299, INCEPTION_LAYERS, await loadNsfwjsModel("inception_v3"));
+  /** `fold`: BatchNorm folded into the convolutions (default: see foldBatchNormByDefault). */
+  static async load(fold = foldBatchNormByDefault()): Promise<InceptionV3> {
+    const model = await loadNsfwjsModel("inception_v3");
+    return new InceptionV3("inception_v3-nsfwjs-4.4.0", 299, INCEPTION_LAYERS, model, fold);
   }
 }

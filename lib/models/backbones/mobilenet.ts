@@ -1,6 +1,6 @@
 /** MobileNetV2 from the `nsfwjs` npm package (see nsfwjs.ts): 224x224 input, 2.6M parameters. */
 import { TapLayer } from "./backbone";
-import { NsfwjsBackbone, loadNsfwjsModel } from "./nsfwjs";
+import { NsfwjsBackbone, foldBatchNormByDefault, loadNsfwjsModel } from "./nsfwjs";
 
 /** Tap points spread over the network: block outputs at 56, 28, 14 and 7 pixels. */
 export const MOBILENET_LAYERS: readonly TapLayer[] = [
@@ -18,7 +18,8 @@ export function loadMobileNetModel(): ReturnType<typeof loadNsfwjsModel> {
 }
 
 export class MobileNetV2 extends NsfwjsBackbone {
-  static async load(): Promise<MobileNetV2> {
-    return new MobileNetV2("mobilenet_v2-nsfwjs-4.4.0", 224, MOBILENET_LAYERS, await loadMobileNetModel());
+  /** `fold`: BatchNorm folded into the convolutions (default: see foldBatchNormByDefault). */
+  static async load(fold = foldBatchNormByDefault()): Promise<MobileNetV2> {
+    return new MobileNetV2("mobilenet_v2-nsfwjs-4.4.0", 224, MOBILENET_LAYERS, await loadMobileNetModel(), fold);
   }
 }

@@ -7,14 +7,21 @@ import { Backbone } from "./backbone";
 import { InceptionV3 } from "./inception";
 import { MobileNetV2 } from "./mobilenet";
 
-export type BackboneRecipe = { kind: "mobilenet_v2" } | { kind: "inception_v3" } | { kind: "alexnet"; dir: string };
+/**
+ * `fold` (nsfwjs models): BatchNorm folded into the convolutions (fold.ts) or the Keras layers as
+ * they are; absent, the default of nsfwjs.ts (folded unless NSFWJS_BATCH_NORM=keras).
+ */
+export type BackboneRecipe =
+  | { kind: "mobilenet_v2"; fold?: boolean }
+  | { kind: "inception_v3"; fold?: boolean }
+  | { kind: "alexnet"; dir: string };
 
 export async function loadBackbone(recipe: BackboneRecipe): Promise<Backbone> {
   switch (recipe.kind) {
     case "mobilenet_v2":
-      return MobileNetV2.load();
+      return MobileNetV2.load(recipe.fold);
     case "inception_v3":
-      return InceptionV3.load();
+      return InceptionV3.load(recipe.fold);
     case "alexnet":
       return AlexNet.load(recipe.dir);
     default:
