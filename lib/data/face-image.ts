@@ -1,11 +1,14 @@
 /**
- * From verified image bytes to the three crops the report uses: decode (jimp), cut out
+ * From verified image bytes to the three crops the report uses: decode (JPEGs on the
+ * WebAssembly port of jimp's JPEG decoder, jpeg/jpeg-wasm.ts, with the same bytes; everything
+ * else, and any JPEG it declines, with jimp), cut out
  * the list's bounding box, then resample to greyscale 32x32 and 64x64 and colour
  * 227x227. Resampling is separable: area averaging when shrinking (a face cut from an
  * 18-megapixel photo must not alias into noise at 32x32), linear interpolation when
  * enlarging (thumbnails smaller than 227 pixels).
  */
 import { Jimp } from "jimp";
+import { decodeJpegFast } from "./jpeg/jpeg-wasm";
 
 export type CropKind = "grey32" | "grey64" | "rgb227";
 export const CROP_KINDS: readonly CropKind[] = ["grey32", "grey64", "rgb227"];
@@ -136,6 +139,8 @@ export function checkDeclaredSize(bytes: Uint8Array, maxPixels = MAX_PIXELS): De
 export async function decodeImage(input: Uint8Array, maxPixels = MAX_PIXELS): Promise<Rgba> {
   checkDeclaredSize(input, maxPixels);
   const bytes = trimPngTrailer(input);
+  const fast = decodeJpegFast(bytes);
+  if (fast) return fast;
   let img: { bitmap: { width: number; height: number; data: Buffer } };
   try {
     img = (await Jimp.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) as typeof img;
