@@ -33,6 +33,7 @@
  * each image.
  */
 #include <stdint.h>
+#include <wasm_simd128.h>
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -524,6 +525,131 @@ static __attribute__((noinline)) void idct_block(const int32_t *zz, const int32_
     }
 }
 
+
+/* The same IDCT four lanes at a time, for blocks whose dequantized coefficients are all within
+ * +-2048: then no intermediate value leaves int32 (the largest, 5793 times a row-pass output,
+ * stays under 2^31 / 3.7), so 32-bit lanes give exactly the 64-bit results above. Any other
+ * block takes idct_block. */
+#define SIMD_LIMIT 2048
+typedef v128_t V;
+INLINE V vk(int32_t c) { return wasm_i32x4_splat(c); }
+INLINE V vmul(V a, int32_t c) { return wasm_i32x4_mul(a, vk(c)); }
+#define VADD wasm_i32x4_add
+#define VSUB wasm_i32x4_sub
+#define VSHR wasm_i32x4_shr
+
+INLINE void transpose4(V *a, V *b, V *c, V *d) {
+  V t0 = wasm_i32x4_shuffle(*a, *b, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*a, *b, 2, 6, 3, 7);
+  V t2 = wasm_i32x4_shuffle(*c, *d, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(*c, *d, 2, 6, 3, 7);
+  *a = wasm_i64x2_shuffle(t0, t2, 0, 2);
+  *b = wasm_i64x2_shuffle(t0, t2, 1, 3);
+  *c = wasm_i64x2_shuffle(t1, t3, 0, 2);
+  *d = wasm_i64x2_shuffle(t1, t3, 1, 3);
+}
+
+/* One 1-D pass over x[0..7] (each lane its own row or column). row: the row pass's rounding
+ * (first stage +128 >> 8, odd inputs << 4, zero-AC value (s*x0 + 512) >> 10); else the column
+ * pass's (+2048 >> 12, (s*x0 + 8192) >> 14). */
+INLINE void idct_pass(V *x, int row) {
+  const int32_t r1 = row ? 128 : 2048, n1 = row ? 8 : 12;
+  V zero_ac = wasm_i32x4_eq(
+      wasm_v128_or(wasm_v128_or(wasm_v128_or(x[1], x[2]), wasm_v128_or(x[3], x[4])), wasm_v128_or(wasm_v128_or(x[5], x[6]), x[7])),
+      vk(0));
+  V dc = row ? VSHR(VADD(vmul(x[0], SQRT2), vk(512)), 10) : VSHR(VADD(vmul(x[0], SQRT2), vk(8192)), 14);
+  V v0 = VSHR(VADD(vmul(x[0], SQRT2), vk(r1)), n1);
+  V v1 = VSHR(VADD(vmul(x[4], SQRT2), vk(r1)), n1);
+  V v2 = x[2], v3 = x[6];
+  V v4 = VSHR(VADD(vmul(VSUB(x[1], x[7]), SQRT1D2), vk(r1)), n1);
+  V v7 = VSHR(VADD(vmul(VADD(x[1], x[7]), SQRT1D2), vk(r1)), n1);
+  V v5 = row ? wasm_i32x4_shl(x[3], 4) : x[3];
+  V v6 = row ? wasm_i32x4_shl(x[5], 4) : x[5];
+  V one = vk(1), t;
+  t = VSHR(VADD(VSUB(v0, v1), one), 1);
+  v0 = VSHR(VADD(VADD(v0, v1), one), 1);
+  v1 = t;
+  t = VSHR(VADD(VADD(vmul(v2, S6), vmul(v3, C6)), vk(r1)), n1);
+  v2 = VSHR(VADD(VSUB(vmul(v2, C6), vmul(v3, S6)), vk(r1)), n1);
+  v3 = t;
+  t = VSHR(VADD(VSUB(v4, v6), one), 1);
+  v4 = VSHR(VADD(VADD(v4, v6), one), 1);
+  v6 = t;
+  t = VSHR(VADD(VADD(v7, v5), one), 1);
+  v5 = VSHR(VADD(VSUB(v7, v5), one), 1);
+  v7 = t;
+  t = VSHR(VADD(VSUB(v0, v3), one), 1);
+  v0 = VSHR(VADD(VADD(v0, v3), one), 1);
+  v3 = t;
+  t = VSHR(VADD(VSUB(v1, v2), one), 1);
+  v1 = VSHR(VADD(VADD(v1, v2), one), 1);
+  v2 = t;
+  t = VSHR(VADD(VADD(vmul(v4, S3), vmul(v7, C3)), vk(2048)), 12);
+  v4 = VSHR(VADD(VSUB(vmul(v4, C3), vmul(v7, S3)), vk(2048)), 12);
+  v7 = t;
+  t = VSHR(VADD(VADD(vmul(v5, S1), vmul(v6, C1)), vk(2048)), 12);
+  v5 = VSHR(VADD(VSUB(vmul(v5, C1), vmul(v6, S1)), vk(2048)), 12);
+  v6 = t;
+  x[0] = wasm_v128_bitselect(dc, VADD(v0, v7), zero_ac);
+  x[7] = wasm_v128_bitselect(dc, VSUB(v0, v7), zero_ac);
+  x[1] = wasm_v128_bitselect(dc, VADD(v1, v6), zero_ac);
+  x[6] = wasm_v128_bitselect(dc, VSUB(v1, v6), zero_ac);
+  x[2] = wasm_v128_bitselect(dc, VADD(v2, v5), zero_ac);
+  x[5] = wasm_v128_bitselect(dc, VSUB(v2, v5), zero_ac);
+  x[3] = wasm_v128_bitselect(dc, VADD(v3, v4), zero_ac);
+  x[4] = wasm_v128_bitselect(dc, VSUB(v3, v4), zero_ac);
+}
+
+/* Returns 0 (nothing written) when a coefficient is beyond SIMD_LIMIT. */
+static __attribute__((noinline)) int idct_block_simd(const int32_t *zz, const int32_t *qt, uint8_t *out, int32_t stride) {
+  V a[8][2]; /* a[row][half]: the row's columns 4 * half .. + 3 */
+  V big = vk(0);
+  for (int j = 0; j < 8; j++)
+    for (int h = 0; h < 2; h++) {
+      V p = wasm_i32x4_mul(wasm_v128_load(zz + 8 * j + 4 * h), wasm_v128_load(qt + 8 * j + 4 * h));
+      a[j][h] = p;
+      big = wasm_u32x4_max(big, wasm_i32x4_abs(p));
+    }
+  if (wasm_v128_any_true(wasm_u32x4_gt(big, vk(SIMD_LIMIT)))) return 0;
+  /* rows: lanes are rows 4g .. 4g + 3, x[k] their element k */
+  V x[2][8];
+  for (int g = 0; g < 2; g++)
+    for (int h = 0; h < 2; h++) {
+      V r0 = a[4 * g][h], r1 = a[4 * g + 1][h], r2 = a[4 * g + 2][h], r3 = a[4 * g + 3][h];
+      transpose4(&r0, &r1, &r2, &r3);
+      x[g][4 * h] = r0;
+      x[g][4 * h + 1] = r1;
+      x[g][4 * h + 2] = r2;
+      x[g][4 * h + 3] = r3;
+    }
+  idct_pass(x[0], 1);
+  idct_pass(x[1], 1);
+  /* columns: lanes are columns 4h .. 4h + 3, c[h][j] row j */
+  V c[2][8];
+  for (int g = 0; g < 2; g++)
+    for (int h = 0; h < 2; h++) {
+      V r0 = x[g][4 * h], r1 = x[g][4 * h + 1], r2 = x[g][4 * h + 2], r3 = x[g][4 * h + 3];
+      transpose4(&r0, &r1, &r2, &r3);
+      c[h][4 * g] = r0;
+      c[h][4 * g + 1] = r1;
+      c[h][4 * g + 2] = r2;
+      c[h][4 * g + 3] = r3;
+    }
+  idct_pass(c[0], 0);
+  idct_pass(c[1], 0);
+  for (int j = 0; j < 8; j += 2) {
+    V s[4];
+    for (int k = 0; k < 2; k++)
+      for (int h = 0; h < 2; h++) s[2 * k + h] = VADD(VSHR(VADD(c[h][j + k], vk(8)), 4), vk(128));
+    V w = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(s[0], s[1]), wasm_i16x8_narrow_i32x4(s[2], s[3]));
+    wasm_v128_store64_lane(out + j * stride, w, 0);
+    wasm_v128_store64_lane(out + (j + 1) * stride, w, 1);
+  }
+  return 1;
+}
+
+/* Tests turn the SIMD IDCT off to check the scalar one on the same files. */
+static int use_simd = 1;
+void jpeg_use_simd(int32_t on) { use_simd = on; }
+
 /* buildComponentData */
 static int build_component(Component *c) {
   const int32_t *qt = qtables[c->qid & 15];
@@ -532,9 +658,11 @@ static int build_component(Component *c) {
   c->lines = alloc((uint32_t)stride * (uint32_t)c->blocks_per_column * 8);
   if (!c->lines) return E_GROW;
   for (int32_t row = 0; row < c->blocks_per_column; row++)
-    for (int32_t col = 0; col < c->blocks_per_line; col++)
-      idct_block(c->coef + ((int64_t)row * c->blocks_per_line_mcu + col) * 64, qt,
-                 c->lines + (int64_t)row * 8 * stride + col * 8, stride);
+    for (int32_t col = 0; col < c->blocks_per_line; col++) {
+      const int32_t *zz = c->coef + ((int64_t)row * c->blocks_per_line_mcu + col) * 64;
+      uint8_t *out = c->lines + (int64_t)row * 8 * stride + col * 8;
+      if (!use_simd || !idct_block_simd(zz, qt, out, stride)) idct_block(zz, qt, out, stride);
+    }
   return OK;
 }
 
@@ -578,17 +706,19 @@ static NOINLINE void row_grey(uint8_t *o, const uint8_t *a, const int32_t *x0) {
   }
 }
 
-/* The products of each term, computed once per value (the same doubles as per pixel). */
+/* The products of each term, computed once per value (the same doubles as per pixel), and R
+ * and B, which depend on two bytes each, tabulated from the very same expressions. */
 static double kr[256], kg1[256], kg2[256], kb[256];
+static uint8_t tab_r[256 * 256], tab_b[256 * 256]; /* [Y * 256 + Cr], [Y * 256 + Cb] */
+static int tabs_ready;
 
 static NOINLINE void row_ycbcr(uint8_t *o, const uint8_t *a, const uint8_t *b, const uint8_t *c, const int32_t *x0,
                                const int32_t *x1, const int32_t *x2) {
   for (uint32_t x = 0; x < out_width; x++, o += 4) {
-    double Y = a[x0[x]];
-    int32_t cb = b[x1[x]], cr = c[x2[x]];
-    uint32_t R = (uint32_t)clamp8(Y + kr[cr]);
-    uint32_t G = (uint32_t)clamp8(Y - kg1[cb] - kg2[cr]);
-    uint32_t B = (uint32_t)clamp8(Y + kb[cb]);
+    int32_t y = a[x0[x]], cb = b[x1[x]], cr = c[x2[x]];
+    uint32_t R = tab_r[y << 8 | cr];
+    uint32_t G = (uint32_t)clamp8((double)y - kg1[cb] - kg2[cr]);
+    uint32_t B = tab_b[y << 8 | cb];
     *(uint32_t *)o = R | G << 8 | B << 16 | 0xFF000000u;
   }
 }
@@ -630,11 +760,19 @@ static int color_convert(void) {
     return OK;
   }
   if (ncomps == 3) {
-    for (int v = 0; v < 256; v++) {
-      kr[v] = 1.402 * (double)(v - 128);
-      kg1[v] = 0.3441363 * (double)(v - 128);
-      kg2[v] = 0.71413636 * (double)(v - 128);
-      kb[v] = 1.772 * (double)(v - 128);
+    if (!tabs_ready) {
+      for (int v = 0; v < 256; v++) {
+        kr[v] = 1.402 * (double)(v - 128);
+        kg1[v] = 0.3441363 * (double)(v - 128);
+        kg2[v] = 0.71413636 * (double)(v - 128);
+        kb[v] = 1.772 * (double)(v - 128);
+      }
+      for (int y = 0; y < 256; y++)
+        for (int v = 0; v < 256; v++) {
+          tab_r[y << 8 | v] = (uint8_t)clamp8((double)y + kr[v]);
+          tab_b[y << 8 | v] = (uint8_t)clamp8((double)y + kb[v]);
+        }
+      tabs_ready = 1;
     }
     for (uint32_t y = 0; y < out_height; y++, o += stride)
       row_ycbcr(o, comps[0].lines + yi[0][y], comps[1].lines + yi[1][y], comps[2].lines + yi[2][y], xi[0], xi[1],

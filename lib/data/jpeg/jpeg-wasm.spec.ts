@@ -116,6 +116,11 @@ interface EncodeOptions {
   adobeTransform?: number;
   /** One scan per component instead of one interleaved scan. */
   separateScans?: boolean;
+  /**
+   * Declare a 16-bit quantization table this many times the one used to encode, so that the
+   * dequantized coefficients are far beyond what an image gives (the IDCT's overflow cases).
+   */
+  dqtScale?: number;
 }
 
 function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
@@ -128,7 +133,14 @@ function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
   };
   out.push(0xff, 0xd8);
   if (o.adobeTransform !== undefined) segment(0xee, [0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, o.adobeTransform]);
-  segment(0xdb, t.dqt);
+  if (o.dqtScale) {
+    const dqt = [0x10];
+    for (let j = 0; j < 64; j++) {
+      const v = t.q[ZIGZAG[j]] * o.dqtScale;
+      dqt.push(v >> 8, v & 255);
+    }
+    segment(0xdb, dqt);
+  } else segment(0xdb, t.dqt);
   const n = o.sampling.length;
   const maxH = Math.max(...o.sampling.map((s) => s[0]));
   const maxV = Math.max(...o.sampling.map((s) => s[1]));
@@ -245,15 +257,20 @@ test("greyscale, subsampled, restart-interval, Adobe four-component and multi-sc
     ["RGB-flagged Adobe (transform 0), still YCbCr to jpeg-js", { width: 12, height: 9, sampling: [[1, 1], [1, 1], [1, 1]], sample: sample(9), adobeTransform: 0 }],
     ["Adobe CMYK (transform 0)", { width: 21, height: 11, sampling: [[1, 1], [1, 1], [1, 1], [1, 1]], sample: sample(10), adobeTransform: 0 }],
     ["Adobe YCCK (transform 2), 4:2:0", { width: 26, height: 18, sampling: [[2, 2], [1, 1], [1, 1], [2, 2]], sample: sample(11), adobeTransform: 2 }],
+    ["coefficients 40 times too large (16-bit table)", { width: 24, height: 24, sampling: [[2, 2], [1, 1], [1, 1]], sample: sample(12), dqtScale: 40 }],
+    ["coefficients 600 times too large (past int32 in the IDCT)", { width: 16, height: 16, sampling: [[1, 1]], sample: sample(13), dqtScale: 600 }],
   ];
   for (const [name, o] of cases) {
     const bytes = encodeJpeg(t, o);
     const markers = bytes.filter((v, i) => v === 0xff && bytes[i + 1] >= 0xd0 && bytes[i + 1] <= 0xd7).length;
     assert.equal(markers > 0, Boolean(o.restartInterval), `${name}: restart markers written`);
-    const fast = decodeJpegKernel(bytes);
-    assert.ok(typeof fast === "object" && fast, `${name}: declined with code ${String(fast)}`);
-    assert.ok(new Set(fast.data).size > 50, `${name}: the test image has detail`);
-    assertSameAsJimp(name, fast, await jimpRgba(bytes));
+    const ref = await jimpRgba(bytes);
+    for (const simd of [true, false]) {
+      const fast = decodeJpegKernel(bytes, { simd });
+      assert.ok(typeof fast === "object" && fast, `${name}: declined with code ${String(fast)}`);
+      assert.ok(new Set(fast.data).size > (o.dqtScale ? 2 : 50), `${name}: the test image has detail`);
+      assertSameAsJimp(`${name}${simd ? "" : " (scalar IDCT)"}`, fast, ref);
+    }
   }
 });
 

@@ -40,6 +40,7 @@ interface JpegExports {
   jpeg_output(): number;
   jpeg_width(): number;
   jpeg_height(): number;
+  jpeg_use_simd(on: number): void;
 }
 
 /** Where scripts/build-wasm.mjs puts the compiled decoder. */
@@ -47,8 +48,13 @@ export function jpegKernelPath(): string {
   return wasmKernelPath("data", "jpeg", "jpeg-decoder.wasm");
 }
 
-/** After an image that grew the memory past this, the instance is dropped so a worker does not keep 300 MB for the rest of its life. */
-const KEEP_MEMORY_BYTES = 256 * 1024 * 1024;
+/**
+ * After an image that grew the memory past this, the instance is dropped so a worker does not
+ * keep it for the rest of its life. An 18-megapixel 4:2:0 photo needs about 260 MB (its
+ * coefficients as jpeg-js keeps them, 32 bits each, the planes and the RGBA); keeping that
+ * saves refaulting it for the next large photo.
+ */
+const KEEP_MEMORY_BYTES = 512 * 1024 * 1024;
 
 let instance: JpegExports | null = null;
 
@@ -93,10 +99,14 @@ export function looksLikeJimpJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff && bytes[3] !== 0xf7;
 }
 
-/** The kernel's answer alone: the image, or the code (a key of DECLINED) saying why not. */
-export function decodeJpegKernel(bytes: Uint8Array): DecodedJpeg | number | null {
+/**
+ * The kernel's answer alone: the image, or the code (a key of DECLINED) saying why not.
+ * `simd: false` runs every block through the scalar IDCT (tests compare the two).
+ */
+export function decodeJpegKernel(bytes: Uint8Array, opts: { simd?: boolean } = {}): DecodedJpeg | number | null {
   const k = kernel();
   if (!k) return null;
+  k.jpeg_use_simd(opts.simd === false ? 0 : 1);
   const at = k.jpeg_input(bytes.length);
   if (at === 0) return 6;
   new Uint8Array(k.memory.buffer, at, bytes.length).set(bytes);
