@@ -101,9 +101,21 @@ function bnAct(x: Vol, bias: Float32Array | null, bn: BnWeights, act: "linear" |
   return { ...x, v };
 }
 
+/** Zero padding of a volume: `top`, `bottom`, `left`, `right` rows and columns. */
+function zeroPad(x: Vol, top: number, bottom: number, left: number, right: number): Vol {
+  const h = x.h + top + bottom;
+  const w = x.w + left + right;
+  const v = new Float64Array(h * w * x.c);
+  for (let i = 0; i < x.h; i++)
+    for (let j = 0; j < x.w; j++)
+      for (let c = 0; c < x.c; c++) v[((i + top) * w + j + left) * x.c + c] = x.v[(i * x.w + j) * x.c + c];
+  return { h, w, c: x.c, v };
+}
+
 /**
- * Input 9x9x3 → Conv2D 3x3 stride 2 "same" (no bias) → BatchNorm → ReLU6 → DepthwiseConv2D 3x3
- * "valid", multiplier 2, with bias → BatchNorm (scale: false, as InceptionV3's) → Activation relu
+ * Input 9x9x3 → Conv2D 3x3 stride 2 "same" (no bias) → BatchNorm → ReLU6 → ZeroPadding2D
+ * (1 row on top, 2 columns on the right, as MobileNetV2 pads before its strided depthwise
+ * convolutions) → DepthwiseConv2D 3x3 "valid", multiplier 2, with bias → BatchNorm (scale: false, as InceptionV3's) → Activation relu
  * → Conv2D 1x1 with bias → BatchNorm (center: false), linear. Weights seeded, BatchNorm
  * statistics far from 0 and 1, so that a fold that drops a term cannot pass.
  */
@@ -133,6 +145,13 @@ function tinyModel(seed: number) {
     c1: tf.layers.conv2d({ name: "c1", filters: 4, kernelSize: 3, strides: 2, padding: "same", useBias: false }),
     bn1: tf.layers.batchNormalization({ name: "bn1", epsilon: 1e-3 }),
     r1: tf.layers.reLU({ name: "r1", maxValue: 6 }),
+    p2: tf.layers.zeroPadding2d({
+      name: "p2",
+      padding: [
+        [1, 0],
+        [0, 2],
+      ],
+    }),
     c2: tf.layers.depthwiseConv2d({ name: "c2", kernelSize: 3, depthMultiplier: 2, padding: "valid", useBias: true }),
     bn2: tf.layers.batchNormalization({ name: "bn2", epsilon: 1e-3, scale: false }),
     r2: tf.layers.activation({ name: "r2", activation: "relu" }),
@@ -153,8 +172,9 @@ function tinyModel(seed: number) {
   const reference = (x: Float32Array): Record<string, Vol> => {
     const x0: Vol = { h: 9, w: 9, c: 3, v: Float64Array.from(x) };
     const r1 = bnAct(conv(x0, w.k1, 3, 4, 2, "same"), null, w.bn1, "relu6");
-    const bn2 = bnAct(conv(r1, w.k2, 3, 8, 1, "valid", 2), w.b2, w.bn2, "linear");
-    const r2 = bnAct(conv(r1, w.k2, 3, 8, 1, "valid", 2), w.b2, w.bn2, "relu");
+    const p2 = zeroPad(r1, 1, 0, 0, 2);
+    const bn2 = bnAct(conv(p2, w.k2, 3, 8, 1, "valid", 2), w.b2, w.bn2, "linear");
+    const r2 = bnAct(conv(p2, w.k2, 3, 8, 1, "valid", 2), w.b2, w.bn2, "relu");
     const bn3 = bnAct(conv(r2, w.k3, 1, 5, 1, "valid"), w.b3, w.bn3, "linear");
     return { r1, bn2, r2, bn3 };
   };
@@ -180,7 +200,7 @@ test("a hand-made Conv→BN→ReLU6, DepthwiseConv→BN(scale: false)→relu, Co
   const x = tf.tensor4d(xs, [1, 9, 9, 3]);
   const ref = reference(xs);
   const outputs = ["r1", "r2", "bn3"];
-  assert.deepEqual(folded.counts(outputs), { folded: 3, fusedActivations: 2, layers: 0, batchNorms: 0 });
+  assert.deepEqual(folded.counts(outputs), { folded: 3, fusedActivations: 2, layers: 0, batchNorms: 0, paddings: 1 });
   const got = tf.tidy(() => folded.predict(x, outputs).map((t) => t.dataSync() as Float32Array));
   const keras = tf.tidy(() =>
     (
@@ -223,14 +243,38 @@ test("a layer inside a group asked for as an output is the Keras layer's tensor;
       return (Array.isArray(y) ? y : [y]).map((t) => t.dataSync() as Float32Array);
     });
   // The first convolution's own output: its group runs as three Keras layers, bit for bit Keras's.
-  assert.deepEqual(folded.counts(["c1", "bn3"]), { folded: 2, fusedActivations: 1, layers: 3, batchNorms: 1 });
+  assert.deepEqual(folded.counts(["c1", "bn3"]), {
+    folded: 2,
+    fusedActivations: 1,
+    layers: 3,
+    batchNorms: 1,
+    paddings: 1,
+  });
   const [c1, bn3] = tf.tidy(() => folded.predict(x, ["c1", "bn3"]).map((t) => t.dataSync() as Float32Array));
   assert.deepEqual(c1, keras(["c1"])[0]);
   const { diff, scale } = worst(bn3, reference(xs).bn3.v);
   assert.ok(diff <= 1e-6 * scale, `bn3: max |diff| ${diff} against max |value| ${scale}`);
   // A BatchNormalization asked for: folded into its convolution, the activation after it runs as a layer.
-  assert.deepEqual(folded.counts(["bn2"]), { folded: 2, fusedActivations: 1, layers: 0, batchNorms: 0 });
-  assert.deepEqual(folded.counts(["bn2", "r2"]), { folded: 2, fusedActivations: 1, layers: 1, batchNorms: 0 });
+  assert.deepEqual(folded.counts(["bn2"]), { folded: 2, fusedActivations: 1, layers: 0, batchNorms: 0, paddings: 1 });
+  assert.deepEqual(folded.counts(["bn2", "r2"]), {
+    folded: 2,
+    fusedActivations: 1,
+    layers: 1,
+    batchNorms: 0,
+    paddings: 1,
+  });
+  // The padding asked for: run as its layer, the convolution then "valid" on it; the same floats
+  // as the padding done inside the convolution.
+  assert.deepEqual(folded.counts(["p2", "bn3"]), {
+    folded: 3,
+    fusedActivations: 2,
+    layers: 1,
+    batchNorms: 0,
+    paddings: 0,
+  });
+  const [, viaLayer] = tf.tidy(() => folded.predict(x, ["p2", "bn3"]).map((t) => t.dataSync() as Float32Array));
+  const [alone] = tf.tidy(() => folded.predict(x, ["bn3"]).map((t) => t.dataSync() as Float32Array));
+  assert.deepEqual(viaLayer, alone);
   const [bn2] = tf.tidy(() => folded.predict(x, ["bn2"]).map((t) => t.dataSync() as Float32Array));
   const w2 = worst(bn2, reference(xs).bn2.v);
   assert.ok(w2.diff <= 1e-6 * w2.scale, `bn2: max |diff| ${w2.diff} against max |value| ${w2.scale}`);
@@ -296,12 +340,14 @@ test(
     const folded = new NsfwjsBackbone("mobilenet", 224, MOBILENET_LAYERS, model, true);
     const keras = new NsfwjsBackbone("mobilenet", 224, MOBILENET_LAYERS, model, false);
     const fm = new FoldedModel(model);
-    // All 52 BatchNormalization layers folded, all 35 ReLU6 fused; left: padding, adds.
+    // All 52 BatchNormalization layers folded, all 35 ReLU6 fused, the 5 zero paddings done by
+    // the convolutions after them; left: the 10 adds.
     assert.deepEqual(fm.counts(MOBILENET_LAYERS.map((l) => l.name)), {
       folded: 52,
       fusedActivations: 35,
-      layers: 15,
+      layers: 10,
       batchNorms: 0,
+      paddings: 5,
     });
     fm.dispose();
     await compareTaps(folded, keras, images(3, 227, 1));
@@ -322,6 +368,7 @@ test(
       fusedActivations: 94,
       layers: 28,
       batchNorms: 0,
+      paddings: 0,
     });
     fm.dispose();
     await compareTaps(folded, keras, images(2, 227, 2));

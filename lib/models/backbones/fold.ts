@@ -16,8 +16,11 @@
  * A group is folded only where the graph allows it: the convolution's output goes only to the
  * BatchNormalization (and the BatchNormalization's only to the activation, for the activation to
  * be fused), the convolution has no activation of its own, and no layer inside the group is one
- * of the outputs asked for. Every other layer (Add, Concatenate, ZeroPadding2D, pooling, a
- * BatchNormalization that cannot be folded) runs as Keras runs it, and every requested output is
+ * of the outputs asked for. A ZeroPadding2D read only by such a folded convolution (MobileNetV2
+ * pads before its strided convolutions) becomes that convolution's explicit padding: XNNPACK
+ * reads zeros at the border instead of a padded copy, the same floats bit for bit (fold.spec.ts).
+ * Every other layer (Add, Concatenate, pooling, a padding or BatchNormalization that cannot be
+ * folded) runs as Keras runs it, and every requested output is
  * the tensor the Keras layer of that name produces, up to float32 rounding (the folded
  * arithmetic rounds in other places: fold.spec.ts measures the difference on the real models).
  *
@@ -49,8 +52,11 @@ interface FoldGroup {
   dilations: [number, number];
 }
 
+/** tfjs's explicit padding of an NHWC convolution: [[0, 0], [top, bottom], [left, right], [0, 0]]. */
+type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+
 type Step =
-  | { kind: "fused"; group: FoldGroup; input: string; output: string }
+  | { kind: "fused"; group: FoldGroup; input: string; output: string; pad: "valid" | "same" | ExplicitPadding }
   | { kind: "layer"; layer: tf.layers.Layer; inputs: string[]; output: string };
 
 /** What a plan does, for tests and the benchmark. */
@@ -63,6 +69,8 @@ export interface FoldCounts {
   layers: number;
   /** BatchNormalization layers run as they are (not foldable for this set of outputs). */
   batchNorms: number;
+  /** ZeroPadding2D layers done inside the convolution after them (its explicit padding). */
+  paddings: number;
 }
 
 interface Plan {
@@ -195,6 +203,17 @@ function makeGroup(conv: tf.layers.Layer, bn: tf.layers.Layer, act: tf.layers.La
   };
 }
 
+/** A ZeroPadding2D layer's padding as a convolution's explicit padding, or null if it is not one of zeros on height and width (NHWC). */
+function zeroPadding(layer: tf.layers.Layer): ExplicitPadding | null {
+  const c = layer.getConfig() as Record<string, unknown>;
+  const p = c.padding as unknown;
+  if ((c.dataFormat ?? "channelsLast") !== "channelsLast") return null;
+  const ok = (a: unknown): a is [number, number] =>
+    Array.isArray(a) && a.length === 2 && a.every((v) => Number.isInteger(v) && (v as number) >= 0);
+  if (!Array.isArray(p) || p.length !== 2 || !ok(p[0]) || !ok(p[1])) return null;
+  return [[0, 0], p[0], p[1], [0, 0]];
+}
+
 /** Whether `conv` may be folded with its only consumer `bn` (before looking at the outputs asked for). */
 function foldable(conv: tf.layers.Layer, bn: tf.layers.Layer): boolean {
   const cls = conv.getClassName();
@@ -268,21 +287,42 @@ export class FoldedModel {
     }
     const steps: Step[] = [];
     const covered = new Set<string>();
-    const counts: FoldCounts = { folded: 0, fusedActivations: 0, layers: 0, batchNorms: 0 };
+    const counts: FoldCounts = { folded: 0, fusedActivations: 0, layers: 0, batchNorms: 0, paddings: 0 };
+    const folds = (g: FoldGroup | undefined): g is FoldGroup =>
+      g !== undefined && !wanted.has(g.conv.name) && needed.has(g.bn.name);
+    /** Zero paddings taken into the folded convolution after them, by that convolution's name. */
+    const padded = new Map<string, { input: string; pad: ExplicitPadding }>();
     for (const layer of this.layers) {
       const name = layer.name;
       if (name === this.inputName || !needed.has(name) || covered.has(name)) continue;
       const g = this.groups.get(name);
-      if (g && !wanted.has(name) && needed.has(g.bn.name)) {
+      if (folds(g)) {
         // The activation is fused only if the BatchNormalization's output is not asked for itself.
         const act = g.act && !wanted.has(g.bn.name) && needed.has(g.act.name) ? g.act : null;
         const group = act === g.act ? g : { ...g, act: null, activation: "linear" as const };
         const output = act ? act.name : g.bn.name;
-        steps.push({ kind: "fused", group, input: this.inputs.get(name)![0], output });
+        const p = padded.get(name);
+        steps.push({
+          kind: "fused",
+          group,
+          input: p?.input ?? this.inputs.get(name)![0],
+          output,
+          pad: p?.pad ?? g.padding,
+        });
         covered.add(g.bn.name);
         if (act) covered.add(act.name);
         counts.folded++;
         if (act) counts.fusedActivations++;
+        continue;
+      }
+      // A ZeroPadding2D read only by a folded "valid" convolution: that convolution pads (XNNPACK
+      // reads zeros for the border), one copy of the activations fewer; the same sums.
+      const next = this.consumers.get(name)!;
+      const target = next.length === 1 ? this.groups.get(next[0]) : undefined;
+      const zeros = layer.getClassName() === "ZeroPadding2D" ? zeroPadding(layer) : null;
+      if (zeros && !wanted.has(name) && folds(target) && target.padding === "valid") {
+        padded.set(target.conv.name, { input: this.inputs.get(name)![0], pad: zeros });
+        counts.paddings++;
         continue;
       }
       steps.push({ kind: "layer", layer, inputs: this.inputs.get(name)!, output: name });
@@ -324,12 +364,15 @@ export class FoldedModel {
           x: get(s.input) as tf.Tensor4D,
           filter: g.filter,
           strides: g.strides,
-          pad: g.padding,
           dilations: g.dilations,
           bias: g.bias,
           activation: g.activation,
         };
-        y = g.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+        // tfjs's typings leave explicit padding out of the fused depthwise op; its kernels (the
+        // shared computeConv2DInfo) take it as the plain one does.
+        y = g.depthwise
+          ? tf.fused.depthwiseConv2d({ ...args, pad: s.pad as "valid" })
+          : tf.fused.conv2d({ ...args, pad: s.pad });
       } else {
         const ins = s.inputs.map(get);
         y = s.layer.apply(ins.length === 1 ? ins[0] : ins) as tf.Tensor;
