@@ -8,14 +8,17 @@
  * notmasteryet; itself from Mozilla's pdf.js), kept step for step where it decides a pixel:
  *   - the Huffman tables are built by the same tree algorithm (buildHuffmanTable) and walked
  *     the same way, with a 9-bit lookup in front of the walk;
- *   - decodeScan: the same MCU order, restart intervals (predictions reset, RSTn markers
- *     skipped without checking their number), the same search for the marker after the last
- *     MCU, the same overrun of a one-component scan's last interval (blocks beyond the
- *     component's padded rows skipped, as its tolerantDecoding does);
+ *   - decodeScan: the same MCU order, restart intervals (predictions and the end-of-band run
+ *     reset, RSTn markers skipped without checking their number), the same search for the
+ *     marker after the last MCU, the same overrun of a one-component scan's last interval
+ *     (blocks beyond the component's padded rows skipped, as its tolerantDecoding does);
+ *     baseline blocks and the four progressive kinds (DC first and refinement, AC first and
+ *     refinement with its state machine, end-of-band runs kept across blocks), coefficients
+ *     kept across scans as there;
  *   - quantizeAndInverse: the same integer IDCT (poppler's, Loeffler et al.), its constants,
  *     rounding, zero-AC shortcuts, the clamp to 0..255, and JavaScript's 32-bit wrap-around
  *     wherever the JavaScript stores into an Int32Array or shifts (so even absurd
- *     coefficients give the same bytes);
+ *     coefficients give the same bytes); four lanes at a time where no value can wrap;
  *   - getData / copyToImageData: nearest-sample upsampling with the same double-precision
  *     index x * (h / maxH), the same double-precision colour transforms and truncation when
  *     stored into a Uint8Array; 1 component (grey), 3 (always YCbCr, as jpeg-js with its
@@ -24,10 +27,11 @@
  *   - jpeg-js's memory accounting (maxMemoryUsageInMB 512, its default): an image it would
  *     refuse is refused here too.
  * Everything else is refused with a nonzero code, never guessed at, and the caller then
- * decodes with jimp itself, so odd files keep jimp's behaviour and error messages: progressive
- * frames (SOF2), every other SOF kind, 2 components, precision other than 8, a scan that
- * runs into a marker or the end of the data, an invalid Huffman code, fill bytes (FFFF) or an
- * unknown marker between segments, more than one frame, a missing table.
+ * decodes with jimp itself, so odd files keep jimp's behaviour and error messages: frame kinds
+ * other than SOF0/1/2, 2 components, precision other than 8, a scan that runs into a marker or
+ * the end of the data (jpeg-js throws or reads zeros there), an invalid Huffman code or table,
+ * fill bytes (FFFF), FF00 or an unknown marker between segments (jpeg-js's recovery paths),
+ * more than one frame, a missing table, a progressive band past coefficient 63.
  *
  * No libc: a bump allocator over the module's own memory, grown as needed and reset for
  * each image.
@@ -40,7 +44,7 @@
 enum {
   OK = 0,
   E_STRUCTURE = 1,   /* a segment jpeg-js would reject or parse in a way not ported */
-  E_PROGRESSIVE = 2, /* SOF2 */
+  E_PROGRESSIVE = 2, /* no longer returned: progressive frames are decoded */
   E_ENTROPY = 3,     /* a scan read into a marker or past the end, or an invalid code */
   E_MEMORY = 4,      /* over jpeg-js's 512 MB accounting limit */
   E_COMPONENTS = 5,  /* not 1, 3 or 4 (Adobe) components */
@@ -124,6 +128,7 @@ typedef struct {
 
 static Component comps[4];
 static int32_t ncomps;
+static int32_t frame_progressive;
 static int32_t frame_count, max_h, max_v, mcus_per_line, mcus_per_column, frame_width, frame_height;
 static int32_t *qtables[16];
 static int32_t reset_interval;
@@ -343,6 +348,125 @@ static __attribute__((noinline)) void decode_baseline(Component *c, int32_t *zz)
   }
 }
 
+
+/* ---------- progressive: decodeDCFirst, decodeDCSuccessive, decodeACFirst, decodeACSuccessive ---------- */
+
+enum { MODE_BASELINE, MODE_DC_FIRST, MODE_DC_SUCCESSIVE, MODE_AC_FIRST, MODE_AC_SUCCESSIVE };
+static int32_t scan_mode, spectral_start, spectral_end, successive;
+static int32_t eobrun, ac_state, ac_next_value; /* per scan, as in decodeScan */
+
+static __attribute__((noinline)) void decode_dc_first(Component *c, int32_t *zz) {
+  int32_t t = decode_huffman(c->dc);
+  int32_t diff = 0;
+  if (t != 0) {
+    if (t > 16) {
+      entropy_error = 1;
+      return;
+    }
+    diff = (int32_t)((uint32_t)receive_extend(t) << successive);
+  }
+  c->pred += (uint32_t)diff;
+  zz[0] = (int32_t)c->pred;
+}
+
+static __attribute__((noinline)) void decode_dc_successive(int32_t *zz) {
+  zz[0] = (int32_t)((uint32_t)zz[0] | ((uint32_t)receive(1) << successive));
+}
+
+static __attribute__((noinline)) void decode_ac_first(Component *c, int32_t *zz) {
+  if (eobrun > 0) {
+    eobrun--;
+    return;
+  }
+  int32_t k = spectral_start, e = spectral_end;
+  while (k <= e) {
+    int32_t rs = decode_huffman(c->ac);
+    if (entropy_error) return;
+    int32_t s = rs & 15, r = rs >> 4;
+    if (s == 0) {
+      if (r < 15) {
+        eobrun = (r ? receive(r) : 0) + (1 << r) - 1;
+        break;
+      }
+      k += 16;
+      continue;
+    }
+    k += r;
+    int32_t v = (int32_t)((uint32_t)receive_extend(s) << successive); /* v * (1 << successive), stored as int32 */
+    if (k < 64) zz[zigzag[k]] = v;
+    k++;
+  }
+}
+
+static __attribute__((noinline)) void decode_ac_successive(Component *c, int32_t *zz) {
+  int32_t k = spectral_start, e = spectral_end, r = 0; /* r starts at 0 for every block, as there */
+  while (k <= e) {
+    int32_t z = zigzag[k];
+    int32_t direction = zz[z] < 0 ? -1 : 1;
+    switch (ac_state) {
+      case 0: {
+        int32_t rs = decode_huffman(c->ac);
+        if (entropy_error) return;
+        int32_t s = rs & 15;
+        r = rs >> 4;
+        if (s == 0) {
+          if (r < 15) {
+            eobrun = (r ? receive(r) : 0) + (1 << r);
+            ac_state = 4;
+          } else {
+            r = 16;
+            ac_state = 1;
+          }
+        } else {
+          if (s != 1) { /* "invalid ACn encoding" */
+            entropy_error = 1;
+            return;
+          }
+          ac_next_value = receive_extend(s);
+          ac_state = r ? 2 : 3;
+        }
+        continue;
+      }
+      case 1:
+      case 2:
+        if (zz[z])
+          zz[z] = (int32_t)((uint32_t)zz[z] + (uint32_t)((int32_t)(receive(1) << successive) * direction));
+        else {
+          r--;
+          if (r == 0) ac_state = ac_state == 2 ? 3 : 0;
+        }
+        break;
+      case 3:
+        if (zz[z])
+          zz[z] = (int32_t)((uint32_t)zz[z] + (uint32_t)((int32_t)(receive(1) << successive) * direction));
+        else {
+          zz[z] = (int32_t)((uint32_t)ac_next_value << successive);
+          ac_state = 0;
+        }
+        break;
+      case 4:
+        if (zz[z]) zz[z] = (int32_t)((uint32_t)zz[z] + (uint32_t)((int32_t)(receive(1) << successive) * direction));
+        break;
+    }
+    if (entropy_error) return;
+    k++;
+  }
+  if (ac_state == 4) {
+    eobrun--;
+    if (eobrun == 0) ac_state = 0;
+  }
+}
+
+INLINE void decode_block(Component *c, int32_t *zz) {
+  switch (scan_mode) {
+    case MODE_BASELINE: decode_baseline(c, zz); break;
+    case MODE_DC_FIRST: decode_dc_first(c, zz); break;
+    case MODE_DC_SUCCESSIVE: decode_dc_successive(zz); break;
+    case MODE_AC_FIRST: decode_ac_first(c, zz); break;
+    default: decode_ac_successive(c, zz); break;
+  }
+}
+
 INLINE int32_t byte_at(int64_t i) { return i >= 0 && i < length ? data[i] : -1; }
 
 /* decodeScan: returns the bytes the scan took, or -1 (entropy_error / structure). */
@@ -352,8 +476,11 @@ static int64_t decode_scan(int64_t offset, Component **sc, int32_t n) {
   int32_t expected =
       n == 1 ? sc[0]->blocks_per_line * sc[0]->blocks_per_column : mcus_per_line * mcus_per_column;
   int32_t interval = reset_interval ? reset_interval : expected;
+  eobrun = 0;
+  ac_state = 0;
   while (mcu < expected) {
     for (int32_t i = 0; i < n; i++) sc[i]->pred = 0;
+    eobrun = 0;
     bits_reset(offset);
     if (n == 1) {
       Component *c = sc[0];
@@ -361,7 +488,7 @@ static int64_t decode_scan(int64_t offset, Component **sc, int32_t n) {
         int32_t row = mcu / c->blocks_per_line, col = mcu % c->blocks_per_line;
         /* decodeBlock: a row past the allocated ones is skipped (tolerantDecoding) */
         if (row >= c->blocks_per_column_mcu) continue;
-        decode_baseline(c, c->coef + ((int64_t)row * c->blocks_per_line_mcu + col) * 64);
+        decode_block(c, c->coef + ((int64_t)row * c->blocks_per_line_mcu + col) * 64);
         if (entropy_error) return -1;
       }
     } else {
@@ -374,7 +501,7 @@ static int64_t decode_scan(int64_t offset, Component **sc, int32_t n) {
             if (row >= c->blocks_per_column_mcu) continue;
             for (int32_t k = 0; k < c->h; k++) {
               int32_t col = mcu_col * c->h + k;
-              decode_baseline(c, c->coef + ((int64_t)row * c->blocks_per_line_mcu + col) * 64);
+              decode_block(c, c->coef + ((int64_t)row * c->blocks_per_line_mcu + col) * 64);
               if (entropy_error) return -1;
             }
           }
@@ -872,9 +999,9 @@ static int parse(void) {
         qtables[spec & 15] = table;
       }
     } else if (marker == 0xFFC0 || marker == 0xFFC1 || marker == 0xFFC2) {
-      if (marker == 0xFFC2) return E_PROGRESSIVE;
       if (frame_count++) return E_STRUCTURE; /* "only single frame JPEGs supported" */
       NEED(8);
+      frame_progressive = marker == 0xFFC2;
       offset += 2;
       int32_t precision = data[offset++];
       frame_height = u16(offset);
@@ -944,10 +1071,26 @@ static int parse(void) {
           if (sc[j] == c) return E_STRUCTURE;
         c->dc = &tables_dc[spec >> 4];
         c->ac = &tables_ac[spec & 15];
-        if (!c->dc->defined || !c->ac->defined) return E_STRUCTURE;
         sc[i] = c;
       }
-      offset += 3; /* spectral selection and successive approximation: unused in baseline */
+      spectral_start = data[offset];
+      spectral_end = data[offset + 1];
+      int32_t prev = data[offset + 2] >> 4;
+      successive = data[offset + 2] & 15;
+      offset += 3;
+      if (!frame_progressive)
+        scan_mode = MODE_BASELINE; /* spectral selection and successive approximation unused */
+      else if (spectral_start == 0)
+        scan_mode = prev == 0 ? MODE_DC_FIRST : MODE_DC_SUCCESSIVE;
+      else
+        scan_mode = prev == 0 ? MODE_AC_FIRST : MODE_AC_SUCCESSIVE;
+      /* past coefficient 63 jpeg-js reads and writes a property of the block: not ported */
+      if (frame_progressive && spectral_end > 63) return E_STRUCTURE;
+      for (int32_t i = 0; i < n; i++) {
+        int dc = scan_mode == MODE_BASELINE || scan_mode == MODE_DC_FIRST;
+        int ac = scan_mode == MODE_BASELINE || scan_mode >= MODE_AC_FIRST;
+        if ((dc && !sc[i]->dc->defined) || (ac && !sc[i]->ac->defined)) return E_STRUCTURE; /* a TypeError there */
+      }
       entropy_error = 0;
       int64_t took = decode_scan(offset, sc, n);
       if (took < 0) return entropy_error ? E_ENTROPY : E_STRUCTURE;

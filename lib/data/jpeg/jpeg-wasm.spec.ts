@@ -121,6 +121,12 @@ interface EncodeOptions {
    * dequantized coefficients are far beyond what an image gives (the IDCT's overflow cases).
    */
   dqtScale?: number;
+  /**
+   * Progressive (SOF2): an interleaved DC scan of the coefficients' upper bits (Al 1), its
+   * refinement scan (the last bit), then per component one scan per band of AC coefficients
+   * (no AC refinement, which the mirror's progressive photos cover).
+   */
+  progressiveBands?: [number, number][];
 }
 
 function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
@@ -146,7 +152,7 @@ function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
   const maxV = Math.max(...o.sampling.map((s) => s[1]));
   const sof = [8, o.height >> 8, o.height & 255, o.width >> 8, o.width & 255, n];
   o.sampling.forEach(([h, v], c) => sof.push(c + 1, (h << 4) | v, 0));
-  segment(0xc0, sof);
+  segment(o.progressiveBands ? 0xc2 : 0xc0, sof);
   segment(0xc4, t.dht);
   if (o.restartInterval) segment(0xdd, [o.restartInterval >> 8, o.restartInterval & 255]);
 
@@ -174,7 +180,10 @@ function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
   const cw = o.sampling.map(([h]) => Math.ceil((o.width * h) / maxH));
   const ch = o.sampling.map(([, v]) => Math.ceil((o.height * v) / maxV));
   const pred = new Array<number>(n).fill(0);
-  const block = (c: number, bx: number, by: number) => {
+  const coefficients = new Map<string, number[]>();
+  const quantized = (c: number, bx: number, by: number): number[] => {
+    const known = coefficients.get(`${c},${bx},${by}`);
+    if (known) return known;
     const s = new Float64Array(64);
     for (let y = 0; y < 8; y++)
       for (let x = 0; x < 8; x++) s[y * 8 + x] = o.sample(c, Math.min(bx * 8 + x, cw[c] - 1), Math.min(by * 8 + y, ch[c] - 1)) - 128;
@@ -187,12 +196,25 @@ function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
         f *= (u ? 1 : Math.SQRT1_2) * (v ? 1 : Math.SQRT1_2) * 0.25;
         zz[ZIGZAG.indexOf(v * 8 + u)] = Math.round(f / t.q[v * 8 + u]);
       }
-    const [ds, dbits] = magnitude(zz[0] - pred[c]);
-    pred[c] = zz[0];
-    putBits(...t.codes.dc.get(ds)!);
-    putBits(dbits, ds);
+    coefficients.set(`${c},${bx},${by}`, zz);
+    return zz;
+  };
+  type Part = "all" | "dc-high" | "dc-low" | [number, number];
+  const block = (c: number, bx: number, by: number, part: Part = "all") => {
+    const zz = quantized(c, bx, by);
+    if (part === "dc-low") return putBits(zz[0] & 1, 1);
+    if (part !== "all" && part !== "dc-high" && part[0] === 0) throw new Error("a band starts at 1");
+    if (part === "all" || part === "dc-high") {
+      const dc = part === "dc-high" ? zz[0] >> 1 : zz[0];
+      const [ds, dbits] = magnitude(dc - pred[c]);
+      pred[c] = dc;
+      putBits(...t.codes.dc.get(ds)!);
+      putBits(dbits, ds);
+      if (part === "dc-high") return;
+    }
+    const [from, to] = part === "all" ? [1, 63] : part;
     let run = 0;
-    for (let k = 1; k < 64; k++) {
+    for (let k = from; k <= to; k++) {
       if (zz[k] === 0) {
         run++;
         continue;
@@ -205,12 +227,15 @@ function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
     }
     if (run) putBits(...t.codes.ac.get(0)!);
   };
-  const scan = (components: number[]) => {
+  const scan = (components: number[], part: Part = "all") => {
     out.push(0xff, 0xda);
     u16(6 + 2 * components.length);
     out.push(components.length);
     for (const c of components) out.push(c + 1, 0);
-    out.push(0, 63, 0);
+    if (part === "all") out.push(0, 63, 0);
+    else if (part === "dc-high") out.push(0, 0, 0x01);
+    else if (part === "dc-low") out.push(0, 0, 0x10);
+    else out.push(part[0], part[1], 0);
     const single = components.length === 1;
     // A one-component scan covers the component's blocks as jpeg-js counts them.
     const [h0, v0] = o.sampling[components[0]];
@@ -227,17 +252,22 @@ function encodeJpeg(t: Tables, o: EncodeOptions): Uint8Array {
       }
       const mx = m % unitsPerLine;
       const my = Math.floor(m / unitsPerLine);
-      if (single) block(components[0], mx, my);
+      if (single) block(components[0], mx, my, part);
       else
         for (const c of components) {
           const [h, v] = o.sampling[c];
-          for (let j = 0; j < v; j++) for (let k = 0; k < h; k++) block(c, mx * h + k, my * v + j);
+          for (let j = 0; j < v; j++) for (let k = 0; k < h; k++) block(c, mx * h + k, my * v + j, part);
         }
     }
     flush();
   };
-  if (o.separateScans) for (let c = 0; c < n; c++) scan([c]);
-  else scan(o.sampling.map((_, c) => c));
+  const all = o.sampling.map((_, c) => c);
+  if (o.progressiveBands) {
+    scan(all, "dc-high");
+    scan(all, "dc-low");
+    for (const band of o.progressiveBands) for (const c of all) scan([c], band);
+  } else if (o.separateScans) for (const c of all) scan([c]);
+  else scan(all);
   out.push(0xff, 0xd9);
   return Uint8Array.from(out);
 }
@@ -257,6 +287,8 @@ test("greyscale, subsampled, restart-interval, Adobe four-component and multi-sc
     ["RGB-flagged Adobe (transform 0), still YCbCr to jpeg-js", { width: 12, height: 9, sampling: [[1, 1], [1, 1], [1, 1]], sample: sample(9), adobeTransform: 0 }],
     ["Adobe CMYK (transform 0)", { width: 21, height: 11, sampling: [[1, 1], [1, 1], [1, 1], [1, 1]], sample: sample(10), adobeTransform: 0 }],
     ["Adobe YCCK (transform 2), 4:2:0", { width: 26, height: 18, sampling: [[2, 2], [1, 1], [1, 1], [2, 2]], sample: sample(11), adobeTransform: 2 }],
+    ["progressive 4:2:0 29x19, DC refined, AC in three bands", { width: 29, height: 19, sampling: [[2, 2], [1, 1], [1, 1]], sample: sample(14), progressiveBands: [[1, 5], [6, 20], [21, 63]] }],
+    ["progressive grey 20x12, restart every 4", { width: 20, height: 12, sampling: [[1, 1]], sample: sample(15), progressiveBands: [[1, 63]], restartInterval: 4 }],
     ["coefficients 40 times too large (16-bit table)", { width: 24, height: 24, sampling: [[2, 2], [1, 1], [1, 1]], sample: sample(12), dqtScale: 40 }],
     ["coefficients 600 times too large (past int32 in the IDCT)", { width: 16, height: 16, sampling: [[1, 1]], sample: sample(13), dqtScale: 600 }],
   ];
@@ -274,14 +306,15 @@ test("greyscale, subsampled, restart-interval, Adobe four-component and multi-sc
   }
 });
 
-test("what jimp decodes differently or refuses is left to jimp: progressive, four components without Adobe, truncated data, EXIF orientation", { skip: !kernelBuilt && "kernel not built" }, async () => {
+test("what jimp decodes differently or refuses is left to jimp: other frame kinds, four components without Adobe, truncated data, EXIF orientation", { skip: !kernelBuilt && "kernel not built" }, async () => {
   const t = await tablesFromJimp(80);
   const grey = encodeJpeg(t, { width: 16, height: 16, sampling: [[1, 1]], sample: (c, x, y) => pixel(1, x, y, c) });
-  // SOF2: the same bytes marked progressive.
+  // SOF3 (lossless): the same bytes marked so.
   const sof = grey.findIndex((v, i) => v === 0xff && grey[i + 1] === 0xc0);
-  const progressive = grey.slice();
-  progressive[sof + 1] = 0xc2;
-  assert.equal(decodeJpegKernel(progressive), 2);
+  const lossless = grey.slice();
+  lossless[sof + 1] = 0xc3;
+  assert.equal(decodeJpegKernel(lossless), 1);
+  await assert.rejects(jimpRgba(lossless), /unknown JPEG marker ffc3/);
   const cmyk = encodeJpeg(t, { width: 8, height: 8, sampling: [[1, 1], [1, 1], [1, 1], [1, 1]], sample: () => 100 });
   assert.equal(decodeJpegKernel(cmyk), 5);
   await assert.rejects(jimpRgba(cmyk), /Unsupported color mode \(4 components\)/);
@@ -304,9 +337,30 @@ test("what jimp decodes differently or refuses is left to jimp: progressive, fou
 
 const mirror = path.resolve(projectRoot(), "..", "shared", "facescrub", "mirror");
 
+/** The marker of a JPEG's first frame header (0xc0 baseline, 0xc2 progressive...), or -1. */
+function frameMarker(b: Uint8Array): number {
+  for (let i = 2; i + 4 <= b.length && b[i] === 0xff; ) {
+    const m = b[i + 1];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return m;
+    if (m === 0xda || m === 0xd9) return -1;
+    i += 2 + ((b[i + 2] << 8) | b[i + 3]);
+  }
+  return -1;
+}
+
 test("real FaceScrub photos decode to jimp's exact bytes", { skip: (!kernelBuilt && "kernel not built") || (!fs.existsSync(mirror) && "no mirror at ../shared/facescrub") }, async () => {
-  // A fixed sample, every 60th file of the mirror: baseline 4:2:0 and 4:4:4, restart intervals, Adobe segments.
-  const files = fs.readdirSync(mirror).filter((f) => /\.jpe?g$/.test(f)).sort().filter((_, i) => i % 60 === 0);
+  // A fixed sample: every 60th file of the mirror (baseline 4:2:0 and 4:4:4, restart
+  // intervals, Adobe segments) and its three smallest progressive files.
+  const all = fs
+    .readdirSync(mirror)
+    .filter((f) => /\.jpe?g$/.test(f))
+    .sort();
+  const progressive = all
+    .filter((f) => frameMarker(fs.readFileSync(path.join(mirror, f))) === 0xc2)
+    .sort((a, b) => fs.statSync(path.join(mirror, a)).size - fs.statSync(path.join(mirror, b)).size)
+    .slice(0, 3);
+  assert.equal(progressive.length, 3, "the mirror has progressive photos");
+  const files = [...all.filter((_, i) => i % 60 === 0), ...progressive];
   let decoded = 0;
   for (const f of files) {
     const bytes = new Uint8Array(fs.readFileSync(path.join(mirror, f)));
@@ -318,7 +372,10 @@ test("real FaceScrub photos decode to jimp's exact bytes", { skip: (!kernelBuilt
       assert.equal(fast, null, `${f}: jimp refuses it, the kernel decoded it`);
       continue;
     }
-    if (!fast) continue;
+    if (!fast) {
+      assert.ok(!progressive.includes(f), `${f}: a progressive photo jimp decodes was declined`);
+      continue;
+    }
     assertSameAsJimp(f, fast, ref);
     decoded++;
   }

@@ -6,8 +6,8 @@
  * Only the files for which jimp's result is exactly jpeg-js's decode with its default
  * options are taken here: bytes that file-type (jimp's format detection) calls image/jpeg,
  * with no EXIF orientation that jimp would apply (read with the exif-parser jimp itself uses),
- * and that the kernel accepts (baseline or extended frames, 8-bit precision, 1, 3 or Adobe
- * 4 components, a clean entropy-coded stream). Everything else, and the case of a kernel that
+ * and that the kernel accepts (baseline, extended and progressive frames, 8-bit precision, 1,
+ * 3 or Adobe 4 components, a clean entropy-coded stream). Everything else, and the case of a kernel that
  * was not built, returns null and the caller decodes with jimp, so its pixels, its rotation
  * and its error messages are unchanged.
  */
@@ -25,7 +25,7 @@ export interface DecodedJpeg {
 /** Why jpeg_decode declined an image (its nonzero return codes). */
 export const DECLINED = {
   1: "structure not ported (a segment jpeg-js would reject or recover from)",
-  2: "progressive (SOF2)",
+  2: "(unused: progressive frames are decoded)",
   3: "entropy-coded data running into a marker or the end, or an invalid Huffman code",
   4: "over jpeg-js's limits (maxMemoryUsageInMB 512, maxResolutionInMP 100)",
   5: "component count jimp cannot give as RGBA (not 1, 3, or 4 with an Adobe segment)",
