@@ -75,17 +75,26 @@ function loadSplit(dir: string, split: Split): MnistSplit {
     originalIndex: new Int32Array(count),
     digitStart,
   };
+  // Local names in the per-pixel loop: compiled to CommonJS, PIXELS there is a property of
+  // the module's exports object, looked up again for every pixel (with a view per row, that
+  // took 2 s for both splits, this 0.6 s; notebooks 01-05 each load MNIST). The same floats
+  // as dividing each pixel by 255.
+  const src = images.data;
+  const dst = out.x;
+  const n = PIXELS;
+  const value = PIXEL_VALUE;
   for (let i = 0; i < count; i++) {
     const d = labels.data[i];
     const row = next[d]++;
     out.labels[row] = d;
     out.originalIndex[row] = i;
-    const src = images.data.subarray(i * PIXELS, (i + 1) * PIXELS);
-    const dst = out.x.subarray(row * PIXELS, (row + 1) * PIXELS);
-    for (let p = 0; p < PIXELS; p++) dst[p] = src[p] / 255;
+    for (let p = 0, s = i * n, t = row * n; p < n; p++) dst[t + p] = value[src[s + p]];
   }
   return out;
 }
+
+/** Each byte's pixel value v / 255, rounded to float32 as storing the division would be. */
+const PIXEL_VALUE = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 const cache = new Map<string, Mnist>();
 
