@@ -48,6 +48,12 @@ const files = [
   .sort()
   .sort((a, b) => rank(a) - rank(b));
 console.log(`test: ${files.length} test files`);
+// The FaceScrub crops are read by notebooks 08-10 in both lanes and by test/faces-mirror.test.ts.
+// On a clean clone each of them would otherwise run the whole pipeline (about 300 CPU-seconds
+// of JPEG decoding) at the same time, each doing all of the work; filled once here, alone on
+// both cores, every later reader finds the cache (the same files the first reader would write).
+if (files.some((f) => /notebooks|jupyterlab-browser|faces-mirror/.test(f)))
+  run(process.execPath, ["--import", "tsx", "scripts/faces.ts"]);
 run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], {
   ...process.env,
   REPORT_PROFILE: "quick",
