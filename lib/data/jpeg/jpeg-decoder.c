@@ -736,6 +736,20 @@ static __attribute__((noinline)) int idct_block_simd(const int32_t *zz, const in
       big = wasm_u32x4_max(big, wasm_i32x4_abs(p));
     }
   if (wasm_v128_any_true(wasm_u32x4_gt(big, vk(SIMD_LIMIT)))) return 0;
+  /* Only the DC term: rows 1-7 are zero, row 0 all (5793 p0 + 512) >> 10 by the rows' zero-AC
+   * shortcut, then every column takes its own shortcut: one value for the whole block. */
+  V ac = wasm_v128_and(a[0][0], wasm_i32x4_make(0, -1, -1, -1));
+  ac = wasm_v128_or(ac, a[0][1]);
+  for (int j = 1; j < 8; j++) ac = wasm_v128_or(ac, wasm_v128_or(a[j][0], a[j][1]));
+  if (!wasm_v128_any_true(ac)) {
+    int32_t t = ((SQRT2 * wasm_i32x4_extract_lane(a[0][0], 0) + 512) >> 10);
+    t = (SQRT2 * t + 8192) >> 14;
+    int32_t v = 128 + ((t + 8) >> 4);
+    uint64_t b = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    b *= 0x0101010101010101ull;
+    for (int j = 0; j < 8; j++) __builtin_memcpy(out + j * stride, &b, 8);
+    return 1;
+  }
   /* rows: lanes are rows 4g .. 4g + 3, x[k] their element k */
   V x[2][8];
   for (int g = 0; g < 2; g++)
@@ -837,14 +851,23 @@ static NOINLINE void row_grey(uint8_t *o, const uint8_t *a, const int32_t *x0) {
  * and B, which depend on two bytes each, tabulated from the very same expressions. */
 static double kr[256], kg1[256], kg2[256], kb[256];
 static uint8_t tab_r[256 * 256], tab_b[256 * 256]; /* [Y * 256 + Cr], [Y * 256 + Cb] */
+/* G depends on all three: [Cb << 16 | Cr << 8 | Y], 16 MB filled once per instance (about 40 ms).
+ * Chroma changes slowly across an image, so neighbouring pixels read the same 256 bytes. */
+static uint8_t tab_g[256 * 256 * 256];
 static int tabs_ready;
+
+/* G = Y - 0.3441363 * (Cb - 128) - 0.71413636 * (Cr - 128), evaluated left to right as there. */
+static NOINLINE void fill_g(int cb) {
+  for (int cr = 0; cr < 256; cr++)
+    for (int y = 0; y < 256; y++) tab_g[cb << 16 | cr << 8 | y] = (uint8_t)clamp8((double)y - kg1[cb] - kg2[cr]);
+}
 
 static NOINLINE void row_ycbcr(uint8_t *o, const uint8_t *a, const uint8_t *b, const uint8_t *c, const int32_t *x0,
                                const int32_t *x1, const int32_t *x2) {
   for (uint32_t x = 0; x < out_width; x++, o += 4) {
     int32_t y = a[x0[x]], cb = b[x1[x]], cr = c[x2[x]];
     uint32_t R = tab_r[y << 8 | cr];
-    uint32_t G = (uint32_t)clamp8((double)y - kg1[cb] - kg2[cr]);
+    uint32_t G = tab_g[cb << 16 | cr << 8 | y];
     uint32_t B = tab_b[y << 8 | cb];
     *(uint32_t *)o = R | G << 8 | B << 16 | 0xFF000000u;
   }
@@ -899,6 +922,7 @@ static int color_convert(void) {
           tab_r[y << 8 | v] = (uint8_t)clamp8((double)y + kr[v]);
           tab_b[y << 8 | v] = (uint8_t)clamp8((double)y + kb[v]);
         }
+      for (int cb = 0; cb < 256; cb++) fill_g(cb);
       tabs_ready = 1;
     }
     for (uint32_t y = 0; y < out_height; y++, o += stride)
