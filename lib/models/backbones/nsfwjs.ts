@@ -10,9 +10,11 @@
  * and hand them to tf.io.fromMemory ourselves.
  *
  * NsfwjsBackbone runs them through fold.ts's executor: every Conv2D / DepthwiseConv2D with its
- * BatchNormalization folded into the filter and bias and the ReLU / ReLU6 after it fused into
- * the convolution (one XNNPACK operator in place of three layers: MobileNetV2 about twice as
- * fast, InceptionV3, whose time is nearly all convolutions, about 10%). The activations differ
+ * BatchNormalization folded into the filter and bias, the ReLU / ReLU6 after it fused into the
+ * convolution and MobileNetV2's zero paddings done by the convolution after them (one XNNPACK
+ * operator in place of three to four layers; measured on a busy 2-core machine: MobileNetV2 1.5
+ * to 1.65 times as fast, InceptionV3, whose time is about 90% convolutions, 5 to 8%; what is
+ * left is about 90% XNNPACK's convolutions). The activations differ
  * from the Keras layers' by float32 rounding (fold.spec.ts measures it), so the backbone reports
  * the computation FOLDED_COMPUTATION and the activation cache keeps them apart from the
  * unfolded ones. NSFWJS_BATCH_NORM=keras in the environment runs the Keras layers as they are
