@@ -92,7 +92,10 @@ const PINS: Record<string, { what: string; pattern: RegExp; expected: string[] }
     {
       what: "Part 10: the generic backbone chosen on validation, and its validation accuracy",
       pattern: /Chosen: \*\*(.+?)\*\*, validation accuracy ([\d.]+)%/,
-      expected: ["mobilenet_v2 block_9_add flattened, + mirrored crops", "87.50"],
+      // 85.42% (41/48) since nsfwjs's models run with BatchNorm folded (lib/models/backbones/fold.ts):
+      // the features move by float32 rounding (about 1e-6 of their size) and one validation face
+      // of this candidate flips; the same run unfolded (NSFWJS_BATCH_NORM=keras) gives 87.50%.
+      expected: ["mobilenet_v2 block_9_add flattened, + mirrored crops", "85.42"],
     },
     {
       what: "Part 10: the chosen backbone's one look at the test set",
