@@ -81,8 +81,8 @@ function render(records: Stored[]): string {
     "same run with their rounds interleaved (below 1 is faster than the reference). References: numpy",
     "2.4.6 and torch 2.13 from the project venv (`.venv`, `jupyter/requirements.txt`), with the BLAS",
     "each reported; Debian's builds appear only as a second line labelled reference BLAS. The lower",
-    "bound is the work at the machine's peak (2 cores x 2 AVX-512 FMA pipes x 16 lanes x 2 flops at",
-    "about 3.3 GHz: 426 GFLOP/s), which neither side reaches.",
+    "bound is the work at the peak of the machine it ran on (cores x 2 FMA pipes x SIMD lanes x 2",
+    "flops at the clock /proc/cpuinfo reports; each section names it), which neither side reaches.",
     "",
   ];
   for (const r of records) {

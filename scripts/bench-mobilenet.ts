@@ -52,6 +52,7 @@ import {
   BlasInfo,
   blasLine,
   machineLine,
+  machinePeak,
   printBenchmarkJson,
   PROJECT_PYTHON,
   runPython,
@@ -203,8 +204,9 @@ async function main() {
   const ratioUnfolded = Math.max(best("torch2"), best("torch1")) / best("unfolded");
   const perRound = rounds.map((x) => (Math.max(...TORCH_SIDES.map((k) => x[k])) / x.ours).toFixed(2)).join(", ");
   const macs = ref!.macsPerImage;
-  const boundMs = ((2 * macs) / 426e9) * 1e3;
-  const bound = `${boundMs.toFixed(2)} ms per image, ${(1000 / boundMs).toFixed(0)} images/s (${((2 * macs) / 1e6).toFixed(0)} MFLOP of convolutions up to ${TAPS[TAPS.length - 1]} at 426 GFLOP/s)`;
+  const peak = machinePeak();
+  const boundMs = ((2 * macs) / peak.flops) * 1e3;
+  const bound = `${boundMs.toFixed(2)} ms per image, ${(1000 / boundMs).toFixed(0)} images/s (${((2 * macs) / 1e6).toFixed(0)} MFLOP of convolutions up to ${TAPS[TAPS.length - 1]} at ${peak.label})`;
   const layers = `${TAPS.join(", ")} (${TAPS_ARG in PROFILE_TAPS ? `notebook 10's ${TAPS_ARG} profile` : "--taps"})`;
   const kernels = kernelsUsed();
   console.log(
