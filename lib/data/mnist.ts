@@ -77,8 +77,8 @@ function loadSplit(dir: string, split: Split): MnistSplit {
   };
   // Local names in the per-pixel loop: compiled to CommonJS, PIXELS there is a property of
   // the module's exports object, looked up again for every pixel (with a view per row, that
-  // took 2 s for both splits, this 0.6 s; notebooks 01-05 each load MNIST). The same floats
-  // as dividing each pixel by 255.
+  // took 1.25 s for both splits on a quiet machine, this 0.5-0.6 s; notebooks 01-05 each load
+  // MNIST). The same floats as dividing each pixel by 255.
   const src = images.data;
   const dst = out.x;
   const n = PIXELS;
