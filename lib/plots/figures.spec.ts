@@ -334,3 +334,15 @@ test("log axes: 1-2-5 labels up to 2.5 decades, one label per decade beyond, eve
   assert.equal(fig.layout.xaxis.dtick, "D2");
   assert.equal(fig.layout.yaxis.dtick, 1);
 });
+
+test("a two-line title gets a taller top margin, so its subtitle clears the plot", () => {
+  const cases: [string, number][] = [
+    ["Figure 8: one line", 60],
+    ["Figure 10: first<br><sub>second</sub>", 90],
+    ["a<br>b<br/>c", 120],
+  ];
+  for (const [title, top] of cases) {
+    const fig = learningCurves({ title, series: [{ name: "train", x: [1], y: [0.5] }] });
+    assert.equal(fig.layout.margin.t, top, title);
+  }
+});

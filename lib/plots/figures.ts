@@ -59,13 +59,20 @@ function round(values: Numbers, digits = 5): number[] {
 
 const FONT = { family: "DejaVu Sans, Arial, sans-serif", size: 14, color: "#222" };
 
+/** Top margin for a title of `lines` lines: a subtitle (`<br><sub>…`) needs room below the first line. */
+function titleMargin(title: string | undefined): number {
+  if (!title) return 30;
+  const lines = title.split(/<br\s*\/?>/i).length;
+  return 60 + 30 * (lines - 1);
+}
+
 function baseLayout(title: string | undefined): any {
   return {
     title: title ? { text: title, x: 0.5, xanchor: "center", font: { size: 18 } } : undefined,
     font: FONT,
     paper_bgcolor: "white",
     plot_bgcolor: "white",
-    margin: { l: 80, r: 30, t: title ? 60 : 30, b: 70 },
+    margin: { l: 80, r: 30, t: titleMargin(title), b: 70 },
     legend: { bgcolor: "rgba(255,255,255,0.8)", bordercolor: "#ccc", borderwidth: 1 },
   };
 }
