@@ -22,6 +22,23 @@ export default tseslint.config(
     },
   },
   {
+    // lib/ and tools/ compile to CommonJS, where a declaration named `module`, `exports` or
+    // `require` hides the module's own: `exports.f = ...` then writes to the local, and every
+    // import of that file from lib/dist fails while tsx (which the specs run) still works.
+    // It happened twice; this catches the third.
+    files: ["lib/**/*.ts", "tools/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            ":matches(VariableDeclarator, FunctionDeclaration, ClassDeclaration) > Identifier.id[name=/^(module|exports|require)$/], :function > Identifier.params[name=/^(module|exports|require)$/], VariableDeclarator > ObjectPattern > Property > Identifier.value[name=/^(module|exports|require)$/]",
+          message: "This name hides CommonJS's own `module`/`exports`/`require` once compiled; choose another.",
+        },
+      ],
+    },
+  },
+  {
     // Plotly figure JSON, tslab's internal executor and test fixtures are untyped by nature.
     files: ["lib/plots/**", "tools/**", "test/**", "**/*.spec.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

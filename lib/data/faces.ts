@@ -3,6 +3,7 @@
  * list's bounding boxes, split into training / validation / test sets. This is the public
  * face API for notebooks; it runs the pipeline (or reuses its cache) on first use.
  */
+import { defaultWorkers } from "../runtime/cores";
 import { dataDir, displayPath } from "../runtime/paths";
 import { progressBar, progressLine } from "../runtime/progress";
 import { readFaceList } from "./facescrub-list";
@@ -68,7 +69,7 @@ export function prepareFaces(
       const pipeline = await runFacePipeline(rows, {
         source,
         cacheDir: dataDir("faces"),
-        decodeWorkers: opts.decodeWorkers ?? 2,
+        decodeWorkers: opts.decodeWorkers ?? defaultWorkers(),
         retryRejected: opts.retryRejected,
         warn: say,
         onProgress: opts.quiet ? undefined : faceProgress(),

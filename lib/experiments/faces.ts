@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { dataDir, displayPath, writeFileAtomic } from "../runtime/paths";
 import { sha256Hex } from "../runtime/integrity";
+import { defaultWorkers } from "../runtime/cores";
 import { ACTORS, faceMatrix, FaceSplits, LabelledMatrix, PreparedFaces } from "../data/faces";
 import { dedupeImages } from "../data/face-splits";
 import {
@@ -164,7 +165,7 @@ export async function chosenFaceNetwork(
   const results = await runGridSearch(gridConfigs(part8Space(p)), data, {
     resultsFile: gridResultsFile(splits, seed, p),
     seed,
-    workers: opts.workers ?? 2,
+    workers: opts.workers ?? defaultWorkers(),
     log: opts.log,
   });
   const best = bestResult(results);

@@ -43,11 +43,11 @@ const MAX_PAGES = 65536;
 export function instantiateShared<T>(
   file: string,
   what: string,
-): { module: WebAssembly.Module; memory: WebAssembly.Memory; exports: T } {
-  const module = compileWasmKernel(file, what);
+): { kernel: WebAssembly.Module; memory: WebAssembly.Memory; exports: T } {
+  const kernel = compileWasmKernel(file, what);
   const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
   try {
-    return { module, memory, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as T };
+    return { kernel, memory, exports: new WebAssembly.Instance(kernel, { env: { memory } }).exports as T };
   } catch (e) {
     throw new Error(
       `${what}: ${file} does not run on a shared memory (${(e as Error).message}); rebuild it with \`npm run build\``,
@@ -136,7 +136,7 @@ function waitForWord(
  * to run; `what` names the kernel in errors.
  */
 export function startWasmThread(
-  module: WebAssembly.Module,
+  kernel: WebAssembly.Module,
   memory: WebAssembly.Memory,
   stackBase: number,
   functions: string[],
@@ -146,7 +146,7 @@ export function startWasmThread(
   if (!(memory.buffer instanceof SharedArrayBuffer))
     throw new Error(`${what}: a second thread needs a shared WebAssembly.Memory`);
   const data: WasmThreadData = {
-    kernel: module,
+    kernel,
     memory,
     stackTop: (stackBase + THREAD_STACK_BYTES) & ~15,
     functions,

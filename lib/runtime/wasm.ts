@@ -23,15 +23,15 @@ export function compileWasmKernel(file: string, what: string): WebAssembly.Modul
     throw new Error(
       `${what}: ${file} is missing. Build it with \`npm run build\` (needs clang and lld: apt-get install clang lld)`,
     );
-  let module: WebAssembly.Module;
+  let kernel: WebAssembly.Module;
   try {
-    module = new WebAssembly.Module(fs.readFileSync(file));
+    kernel = new WebAssembly.Module(fs.readFileSync(file));
   } catch (e) {
     throw new Error(
       `${what}: ${file} is not a valid WebAssembly module (${(e as Error).message}); rebuild it with \`npm run build\``,
       { cause: e },
     );
   }
-  compiled.set(file, module);
-  return module;
+  compiled.set(file, kernel);
+  return kernel;
 }

@@ -43,8 +43,8 @@ export function instantiateBatchNormKernel(
   memory: WebAssembly.Memory,
   file = batchNormKernelPath(),
 ): BatchNormKernelExports {
-  const module = compileWasmKernel(file, "BatchNorm kernel");
-  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as BatchNormKernelExports;
+  const kernel = compileWasmKernel(file, "BatchNorm kernel");
+  return new WebAssembly.Instance(kernel, { env: { memory } }).exports as unknown as BatchNormKernelExports;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses (not in its public types). */

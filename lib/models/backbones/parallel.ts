@@ -6,6 +6,7 @@
  * those of the same network on the same pixels, only computed in a smaller batch.
  */
 import { Worker } from "worker_threads";
+import { defaultWorkers } from "../../runtime/cores";
 import { startModuleWorker } from "../../runtime/workers";
 import { Backbone, RgbImage, TapLayer, tapLayer } from "./backbone";
 import type { WorkerReply, WorkerRequest } from "./parallel-worker";
@@ -95,8 +96,8 @@ export class ParallelBackbone implements Backbone {
     } = threads[0].info);
   }
 
-  /** Starts `threads` workers (default 2, the cores of the project's machines), each loading the backbone. */
-  static async start(recipe: BackboneRecipe, threads = 2): Promise<ParallelBackbone> {
+  /** Starts `threads` workers (default: one per usable core, at most 2; runtime/cores.ts), each loading the backbone. */
+  static async start(recipe: BackboneRecipe, threads = defaultWorkers()): Promise<ParallelBackbone> {
     if (!Number.isInteger(threads) || threads < 1)
       throw new Error(`ParallelBackbone: threads ${threads} must be a positive integer`);
     return new ParallelBackbone(await Promise.all(Array.from({ length: threads }, () => BackboneThread.start(recipe))));

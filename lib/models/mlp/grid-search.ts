@@ -8,6 +8,7 @@
 import { Activation, CurvePoint } from "./mlp";
 import type { LabelledMatrix } from "../../data/labelled";
 import { startModuleWorker } from "../../runtime/workers";
+import { defaultWorkers } from "../../runtime/cores";
 import { appendGridLine, GridDivergence, readGridFile } from "./grid-results";
 import { displayPath } from "../../runtime/paths";
 import { countLine, progressLine } from "../../runtime/progress";
@@ -148,8 +149,9 @@ export async function runGridSearch(
   const { engine } = chooseMlpEngine(opts.engine ?? "auto", 6);
   // Longest jobs first, so both workers stay busy to the end.
   const jobs = gridJobs(todo, engine);
+  const workers = opts.workers ?? defaultWorkers();
   log(
-    `grid search: ${configs.length} configurations, ${skipped} already done (${displayPath(opts.resultsFile)}), ${todo.length} to run as ${jobs.length} jobs on ${opts.workers ?? 2} workers (${engine === "kernel" ? "WebAssembly kernel" : "TensorFlow.js"})`,
+    `grid search: ${configs.length} configurations, ${skipped} already done (${displayPath(opts.resultsFile)}), ${todo.length} to run as ${jobs.length} jobs on ${workers} worker${workers === 1 ? "" : "s"} (${engine === "kernel" ? "WebAssembly kernel" : "TensorFlow.js"})`,
   );
   for (const p of file.problems) log(p);
   if (todo.length > 0) {
@@ -160,7 +162,7 @@ export async function runGridSearch(
       if (p.done === p.total) line?.done(gridProgressText(p));
       else line?.update(gridProgressText(p));
     };
-    const nWorkers = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
+    const nWorkers = Math.max(1, Math.min(workers, jobs.length));
     let next = 0;
     await Promise.all(
       Array.from(

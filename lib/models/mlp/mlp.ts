@@ -5,9 +5,9 @@
  * matMul with transpose flags (what tf.grad and tf.layers produce) is the slow path, so
  * every product here takes explicitly transposed inputs.
  */
-import * as os from "os";
 import { isMainThread } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
+import { usableCores } from "../../runtime/cores";
 import { Random, xavierNormal } from "../../runtime/random";
 import type { LabelledMatrix } from "../../data/labelled";
 import { MAX_KERNEL_CLASSES, mlpKernelAvailable, mlpKernelPath } from "./kernel/mlp-kernel";
@@ -266,13 +266,13 @@ export function lossAndGradients(
 const THREAD_WORTH_MACS = 1e9;
 
 /**
- * Threads the kernel engine uses by default: 2 on the main thread of a machine with two or
- * more cores, when the run is long enough; 1 inside worker threads (the grid search already
+ * Threads the kernel engine uses by default: 2 on the main thread when two cores are usable
+ * (runtime/cores.ts), when the run is long enough; 1 inside worker threads (the grid search already
  * keeps every core busy with one job each). Either gives the same weights.
  */
 export function defaultMlpThreads(train: LabelledMatrix, cfg: Pick<MlpConfig, "hidden" | "epochs">): 1 | 2 {
   const macs = 2 * cfg.epochs * train.rows * train.dim * 4 * Math.ceil(cfg.hidden / 4);
-  return isMainThread && os.availableParallelism() >= 2 && macs >= THREAD_WORTH_MACS ? 2 : 1;
+  return isMainThread && usableCores() >= 2 && macs >= THREAD_WORTH_MACS ? 2 : 1;
 }
 
 /**

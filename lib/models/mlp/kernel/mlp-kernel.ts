@@ -168,7 +168,7 @@ export class MlpKernel {
     const hp = (this.hp = 4 * Math.ceil(hidden / 4));
     const hw = (this.hw = hp * variants.length);
     this.rates = variants.map((v) => v.learningRate);
-    const { module, memory, exports: kernelExports } = instantiateShared<Exports>(file, "mlp kernel");
+    const { kernel, memory, exports: kernelExports } = instantiateShared<Exports>(file, "mlp kernel");
     this.ex = kernelExports;
     this.memory = memory;
     this.top = this.ex.__heap_base.value as number;
@@ -226,7 +226,7 @@ export class MlpKernel {
     // (A shared memory may grow with the thread running: it never moves.)
     if (threads === 2)
       this.thread = startWasmThread(
-        module,
+        kernel,
         memory,
         this.at.threadStack,
         ["mlp_forward", "mlp_backward_adam"],

@@ -16,8 +16,8 @@
  * for bit with one thread or two.
  */
 import * as fs from "fs";
-import * as os from "os";
 import { isMainThread } from "worker_threads";
+import { usableCores } from "../../../runtime/cores";
 import { wasmKernelPath } from "../../../runtime/wasm";
 import { instantiateShared, startWasmThread, THREAD_STACK_BYTES, WasmThread } from "../../../runtime/wasm-thread";
 import type { LabelledMatrix } from "../../../data/labelled";
@@ -130,9 +130,9 @@ export interface KernelOptions {
   threads?: 1 | 2;
 }
 
-/** Threads trainSoftmax uses by default: 2 on the main thread of a machine with two or more cores. */
+/** Threads trainSoftmax uses by default: 2 on the main thread when two cores are usable (runtime/cores.ts). */
 export function defaultThreads(): 1 | 2 {
-  return isMainThread && os.availableParallelism() >= 2 ? 2 : 1;
+  return isMainThread && usableCores() >= 2 ? 2 : 1;
 }
 
 /** One training run's state (weights, velocity, gradient) in the kernel's own memory. */
@@ -179,7 +179,7 @@ export class SoftmaxKernel {
     const kp = (this.kp = 4 * Math.ceil(k / 4));
     const C = (this.stageRows = Math.max(batchSize, EVAL_ROWS));
     const file = options.file ?? kernelPath();
-    const { module, memory, exports: ex } = instantiateShared<KernelExports>(file, "softmax kernel");
+    const { kernel, memory, exports: ex } = instantiateShared<KernelExports>(file, "softmax kernel");
     this.ex = ex;
     this.memory = memory;
     // Bump allocation, 16-byte aligned for the v128 loads, then one grow of the memory.
@@ -213,13 +213,13 @@ export class SoftmaxKernel {
     const Wt = this.f32("Wt", d * kp);
     for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) Wt[p * kp + c] = W0[c * d + p];
     this.f32("b", kp).set(b0);
-    if (options.threads === 2) this.startThread(module);
+    if (options.threads === 2) this.startThread(kernel);
   }
 
   /** The second thread (a shared memory may grow under it: it never moves). */
-  private startThread(module: WebAssembly.Module): void {
+  private startThread(kernel: WebAssembly.Module): void {
     this.thread = startWasmThread(
-      module,
+      kernel,
       this.memory,
       this.at.threadStack,
       ["softmax_rows", "softmax_predict"],
