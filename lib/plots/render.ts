@@ -98,8 +98,14 @@ export function browserStarted(): boolean {
   return browserPromise !== null;
 }
 
+/**
+ * plotly.js's cartesian bundle: every trace type the figures use (scatter, bar, heatmap,
+ * contour, image) at 1.3 MB, against 4.8 MB for the full bundle. Chromium loads it in 0.6 s
+ * instead of 1.9 s, once per process that renders a figure (each notebook run), and it draws
+ * the same pixels: the committed notebooks' 20 figures render byte-identical with either.
+ */
 function plotlyBundlePath(): string {
-  return require.resolve("plotly.js-dist-min/plotly.min.js");
+  return require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js");
 }
 
 /** A blank page with plotly.js loaded from node_modules (no network). */
