@@ -59,7 +59,7 @@ function round(values: Numbers, digits = 5): number[] {
 
 const FONT = { family: "DejaVu Sans, Arial, sans-serif", size: 14, color: "#222" };
 
-/** Top margin for a title of `lines` lines: a subtitle (`<br><sub>…`) needs room below the first line. */
+/** Top margin for a title: 60 px for one line, 30 more per `<br>` (a subtitle needs room under the first line). */
 function titleMargin(title: string | undefined): number {
   if (!title) return 30;
   const lines = title.split(/<br\s*\/?>/i).length;

@@ -267,8 +267,8 @@ const THREAD_WORTH_MACS = 1e9;
 
 /**
  * Threads the kernel engine uses by default: 2 on the main thread when two cores are usable
- * (runtime/cores.ts), when the run is long enough; 1 inside worker threads (the grid search already
- * keeps every core busy with one job each). Either gives the same weights.
+ * (runtime/cores.ts) and the run is long enough; 1 inside worker threads (the grid search
+ * already keeps every core busy with one job each). Either gives the same weights.
  */
 export function defaultMlpThreads(train: LabelledMatrix, cfg: Pick<MlpConfig, "hidden" | "epochs">): 1 | 2 {
   const macs = 2 * cfg.epochs * train.rows * train.dim * 4 * Math.ceil(cfg.hidden / 4);
