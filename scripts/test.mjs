@@ -34,10 +34,27 @@ run("npx", ["eslint", "."]);
 run("npx", ["prettier", "--check", "--log-level", "warn", "."]);
 // Two files run at a time (one per core), longest first: the JupyterLab browser test (about
 // five minutes, much of it waiting on the kernel and the browser) takes one lane while the
-// rest share the other. Tests that write shared caches under data/ do so atomically (files
-// renamed into place, the grid's results appended whole and keyed by configuration), so two
-// notebooks computing the same cache at once agree.
-const LONGEST_FIRST = ["test/jupyterlab-browser.test.ts", "test/notebooks.test.ts", "test/pdf-export.test.ts"];
+// rest share the other. The files of 5 s or more (measured alone, 2 December 2026) follow in
+// that order, so that the last files to start are short and both lanes end together. Tests
+// that write shared caches under data/ do so atomically (files renamed into place, the grid's
+// results appended whole and keyed by configuration), so two notebooks computing the same
+// cache at once agree.
+const LONGEST_FIRST = [
+  "test/jupyterlab-browser.test.ts", // 290 s
+  "test/notebooks.test.ts", // 250 s
+  "test/pdf-export.test.ts", // 47 s
+  "test/alexnet-weights.test.ts", // 18 s
+  "test/runner.test.ts", // 15 s
+  "lib/models/mlp/kernel/mlp-kernel.spec.ts", // 12 s
+  "test/jupyter-start.test.ts", // 11 s
+  "test/faults.test.ts", // 11 s
+  "test/export.test.ts", // 10 s
+  "test/alexnet-torch-parity.test.ts", // 7 s
+  "lib/models/backbones/fold.spec.ts", // 7 s
+  "lib/plots/figures.spec.ts", // 6 s
+  "lib/models/backbones/backbone.spec.ts", // 6 s
+  "lib/models/backbones/parallel.spec.ts", // 5 s
+];
 const rank = (f) => (LONGEST_FIRST.includes(f) ? LONGEST_FIRST.indexOf(f) : LONGEST_FIRST.length);
 const files = [
   ...find(join(root, "lib"), /\.spec\.ts$/),
