@@ -34,8 +34,9 @@ run("npx", ["eslint", "."]);
 run("npx", ["prettier", "--check", "--log-level", "warn", "."]);
 // Two files run at a time (one per core), longest first: the JupyterLab browser test (about
 // five minutes, much of it waiting on the kernel and the browser) takes one lane while the
-// rest share the other. The files of 5 s or more (measured alone, 2 December 2026) follow in
-// that order, so that the last files to start are short and both lanes end together. Tests
+// rest share the other. The files of 5 s or more follow in that order (durations from a
+// clean-clone test run on 2 December 2026, the small ones run alone), so that the last files
+// to start are short and both lanes end together. Tests
 // that write shared caches under data/ do so atomically (files renamed into place, the grid's
 // results appended whole and keyed by configuration), so two notebooks computing the same
 // cache at once agree.
