@@ -2,7 +2,8 @@
 // test/*.test.ts (which include each notebook executed in the quick profile and one notebook
 // through `jupyter nbconvert --execute`) in node's test runner.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -75,8 +76,16 @@ if (files.some((f) => /notebooks|jupyterlab-browser|faces-mirror/.test(f)))
 // Each lane gets one core (REPORT_CORES=1, lib/runtime/cores.ts): a notebook that splits every
 // training step over two threads would otherwise wait at each step for the thread that the
 // other lane keeps off the CPU. Results are the same with one thread or two.
-run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], {
-  ...process.env,
-  REPORT_PROFILE: "quick",
-  REPORT_CORES: process.env.REPORT_CORES ?? "1",
-});
+// Every temporary file of the run (the tests' scratch directories, Chromium's profiles, the
+// exports' LaTeX) goes under one directory, removed when the run ends, pass or fail: a test
+// that dies half-way, or a browser killed at its time limit, leaves nothing behind in /tmp.
+const scratch = mkdtempSync(join(tmpdir(), "csc411-tests-"));
+const env = { ...process.env, TMPDIR: scratch, REPORT_PROFILE: "quick", REPORT_CORES: process.env.REPORT_CORES ?? "1" };
+const args = ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files];
+console.log(`\n$ ${process.execPath} ${args.join(" ")}   (TMPDIR=${scratch})`);
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit", env });
+rmSync(scratch, { recursive: true, force: true });
+if (r.status !== 0) {
+  console.error(`test: the tests failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
+  process.exit(r.status || 1);
+}

@@ -109,9 +109,12 @@ const W = ["W1", "b1", "W2", "b2"] as const;
 // 11 inputs: an odd number of input blocks; hidden 5 pads to 8 columns; 7 classes; a last
 // batch of 2. 300 inputs: the forward pass in three chunks of inputs (128, 128, 44), 18 hidden
 // (a block of two vectors and one of one), a batch of 5 rows (a block of four and one of one).
+// 131 inputs: the gradient's panels of 64 inputs end in a tile of 3, and batches of 7 rows
+// leave a padding lane in every panel row.
 const REFERENCE_CASES = [
   { d: 11, hidden: 5, k: 7, rows: 14, batchSize: 4, tolerance: 2e-6 },
   { d: 300, hidden: 18, k: 6, rows: 12, batchSize: 5, tolerance: 2e-6 },
+  { d: 131, hidden: 6, k: 4, rows: 16, batchSize: 7, tolerance: 2e-6 },
 ];
 for (const { d, hidden, k, rows, batchSize, tolerance } of REFERENCE_CASES)
   for (const activation of ["relu", "leaky_relu"] as Activation[]) {
@@ -267,6 +270,7 @@ test("two threads give the same weights, curve and loss as one, bit for bit", ()
     { d: 30, hidden: 10, batchSize: 16, rows: 60 },
     { d: 101, hidden: 7, batchSize: 9, rows: 50 },
     { d: 6, hidden: 5, batchSize: 1, rows: 7 },
+    { d: 131, hidden: 6, batchSize: 7, rows: 30 },
   ];
   for (const c of cases) {
     const train = blobs(c.rows, c.d, 4, 11),

@@ -52,6 +52,7 @@ interface Exports {
     loss: number,
   ): void;
   mlp_adam(rows: number, width: number, P: number, M: number, V: number, G: number, rate: number, ...c: number[]): void;
+  mlp_panel_floats(n: number): number;
   mlp_backward_adam(
     n: number,
     rows: number,
@@ -59,6 +60,7 @@ interface Exports {
     d: number,
     p0: number,
     p1: number,
+    panel: number,
     dZ1: number,
     hw: number,
     W1: number,
@@ -200,6 +202,9 @@ export class MlpKernel {
       gb2: K8 * 4,
       rateB2: K8 * 4,
       loss: V * 4,
+      // Scratch of mlp_backward_adam, one per thread: the batch's values of a tile of inputs, transposed.
+      panel0: this.ex.mlp_panel_floats(batchSize) * 4,
+      panel1: threads === 2 ? this.ex.mlp_panel_floats(batchSize) * 4 : 0,
       threadStack: threads === 2 ? THREAD_STACK_BYTES : 0,
     };
     for (const [name, bytes] of Object.entries(sizes)) this.allocate(name, bytes);
@@ -294,14 +299,14 @@ export class MlpKernel {
       rateB2.fill(this.rates[v] / c1, v * MAX_KERNEL_CLASSES, (v + 1) * MAX_KERNEL_CLASSES);
     }
     const c = [beta1, 1 - beta1, beta2, 1 - beta2, Math.sqrt(c2), epsilon];
-    const backward = (p0: number, p1: number) =>
-      [n, at.rows, at.X0, d, p0, p1, at.dZ1, hw, at.W1, at.M1, at.V1, at.rate, ...c] as const;
+    const backward = (p0: number, p1: number, panel: number) =>
+      [n, at.rows, at.X0, d, p0, p1, panel, at.dZ1, hw, at.W1, at.M1, at.V1, at.rate, ...c] as const;
     if (thread && d >= 8) {
       const pm = (d >> 3) << 2; // half of the inputs, whole blocks of 4
-      thread.start("mlp_backward_adam", [...backward(pm, d)]);
-      ex.mlp_backward_adam(...backward(0, pm));
+      thread.start("mlp_backward_adam", [...backward(pm, d, at.panel1)]);
+      ex.mlp_backward_adam(...backward(0, pm, at.panel0));
       thread.wait();
-    } else ex.mlp_backward_adam(...backward(0, d));
+    } else ex.mlp_backward_adam(...backward(0, d, at.panel0));
     ex.mlp_adam(1, hw, at.b1, at.mb1, at.vb1, at.gb1, at.rate, ...c);
     ex.mlp_adam(k, hw, at.W2T, at.M2, at.V2, at.G2, at.rate, ...c);
     ex.mlp_adam(1, V * MAX_KERNEL_CLASSES, at.b2, at.mb2, at.vb2, at.gb2, at.rateB2, ...c);
