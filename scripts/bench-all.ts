@@ -22,6 +22,7 @@ const BENCHMARKS: { key: string; args: string[]; env?: Record<string, string> }[
   { key: "network", args: ["scripts/bench-faces.ts"], env: { BENCH_SKIP_PIPELINE: "1", BENCH_PART: "one" } },
   { key: "grid", args: ["scripts/bench-faces.ts"], env: { BENCH_SKIP_PIPELINE: "1", BENCH_PART: "grid" } },
   { key: "mobilenet", args: ["scripts/bench-mobilenet.ts"] },
+  { key: "floor", args: ["scripts/bench-floor.ts"] },
 ];
 
 /** Runs one benchmark with its output passed through; returns its records. */
