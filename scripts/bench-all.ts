@@ -84,6 +84,8 @@ function render(records: Stored[]): string {
     "each reported; Debian's builds appear only as a second line labelled reference BLAS. The lower",
     "bound is the work at the peak of the machine it ran on (cores x 2 FMA pipes x SIMD lanes x 2",
     "flops at the clock /proc/cpuinfo reports; each section names it), which neither side reaches.",
+    "The last section is not a comparison: its ratio is the arithmetic a cold main job cannot avoid,",
+    "at WebAssembly's peak measured on the same machine, over the five minutes the main job may take.",
     "",
   ];
   for (const r of records) {
