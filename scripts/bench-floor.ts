@@ -47,7 +47,7 @@ const SEARCH: { layers: readonly TapLayer[]; flat: string[]; mean: string[] }[] 
 const CHOSEN = { layers: MOBILENET_LAYERS, layer: "block_12_add" };
 const PEAK_C = path.join(__dirname, "wasm-peak.c");
 
-/** Compiles wasm-peak.c with the flags scripts/build-wasm.mjs uses (it builds only lib/). */
+/** Compiles wasm-peak.c with scripts/build-wasm.mjs's target and optimisation flags (that script builds only lib/). */
 function compilePeak(dir: string): string {
   const out = path.join(dir, "wasm-peak.wasm");
   const flags = ["--target=wasm32", "-O3", "-msimd128", "-nostdlib", "-Wl,--no-entry", "-Wl,--export-dynamic"];
@@ -113,11 +113,14 @@ export function coldMainWork(faces: { train: number; validation: number; test: n
   const extractionImages = 2 * train + validation;
   const inception = 2 * INCEPTION_MACS * extractionImages;
   const mobilenet = 2 * MOBILENET_MACS * (extractionImages + test);
-  let searchFeatures = 0;
-  for (const s of SEARCH)
+  let searchFeatures = 0,
+    taps = 0;
+  for (const s of SEARCH) {
+    taps += s.flat.length + s.mean.length;
     searchFeatures +=
       s.flat.reduce((a, l) => a + features(s.layers, l, "flat"), 0) +
       s.mean.reduce((a, l) => a + features(s.layers, l, "mean"), 0);
+  }
   // Each candidate trains once on the faces as they are and once with their mirror images.
   const candidates = 4 * (train + 2 * train) * searchFeatures * HIDDEN * EPOCHS;
   const chosenFeatures = features(CHOSEN.layers, CHOSEN.layer, "flat");
@@ -128,7 +131,7 @@ export function coldMainWork(faces: { train: number; validation: number; test: n
       ["notebook 08: the grid's first-layer products", grid],
       [`notebook 10: InceptionV3 on ${extractionImages} faces`, inception],
       [`notebook 10: MobileNetV2 on ${extractionImages + test} faces`, mobilenet],
-      ["notebook 10: 34 candidate classifiers", candidates],
+      [`notebook 10: ${2 * taps} candidate classifiers`, candidates],
       ["notebook 10: the chosen classifier's final run", finalRun],
     ],
     gridRuns: jobs.size,
