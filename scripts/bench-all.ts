@@ -4,7 +4,7 @@
  * from them: command, machine, figures, ratio against the reference measured in the same run,
  * target and lower bound.
  *
- *   npm run bench                      # every benchmark (about ten minutes on a quiet machine)
+ *   npm run bench                      # every benchmark (about five and a half minutes on 2 cores)
  *   npm run bench -- --only softmax    # only those whose name contains a word; the others keep
  *                                      # their last figures (read back from BENCHMARKS.md)
  */
